@@ -1,0 +1,71 @@
+"""``fupin demo``, ``fupin lab``, ``fupin test`` and ``fupin wheelhouse``: the
+commands behind the make targets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from .. import _paths
+
+__all__ = ["demo", "lab", "test", "wheelhouse"]
+
+
+@click.command()
+@click.option("--households", type=int, default=42_000, show_default=True,
+              help="示例数据的户数（全市合计）。")
+@click.option("--seed", type=int, default=2020, show_default=True, help="示例数据的随机种子。")
+@click.option("--data", "data_root", type=click.Path(path_type=Path), default=_paths.DATA_DIR,
+              show_default=True, help="数据根目录：示例导出写入 DATA/sample，清洗后的表写入 DATA/clean。")
+def demo(households, seed, data_root):
+    """在示例数据上运行主流程：生成肇庆 8 个县区的示例数据并导入。"""
+    from .._demo import run_demo
+
+    run_demo(households=households, seed=seed, data_root=data_root, echo=click.echo)
+
+
+@click.command()
+@click.option("--port", type=int, default=8888, show_default=True, help="JupyterLab 监听的端口。")
+def lab(port):
+    """以中文界面启动 JupyterLab（仅监听 127.0.0.1）。"""
+    env = dict(os.environ, LANG="zh_CN.UTF-8")
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
+        "--ip=127.0.0.1", "--ServerApp.port_retries=0",
+        '--LabApp.user_settings_dir=.jupyter/lab/user-settings',
+    ]
+    _write_lab_language_setting(Path(".jupyter/lab/user-settings"))
+    raise SystemExit(subprocess.call(command, env=env))
+
+
+def _write_lab_language_setting(settings_dir: Path) -> None:
+    # JupyterLab picks its display language from this user setting.
+    target = settings_dir / "@jupyterlab" / "translation-extension" / "plugin.jupyterlab-settings"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text('{\n    "locale": "zh_CN"\n}\n', encoding="utf-8")
+
+
+@click.command(context_settings={"ignore_unknown_options": True})
+@click.argument("pytest_args", nargs=-1, type=click.UNPROCESSED)
+def test(pytest_args):
+    """运行全部测试（参数原样传给 pytest）。"""
+    raise SystemExit(subprocess.call([sys.executable, "-m", "pytest", *pytest_args]))
+
+
+@click.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("wheelhouse"), show_default=True,
+              help="离线安装包写入的目录。")
+def wheelhouse(out):
+    """生成离线安装包：本项目及其全部依赖的 wheel 文件。"""
+    out.mkdir(parents=True, exist_ok=True)
+    project = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "pip", "wheel", "--wheel-dir", str(out), str(project)]
+    status = subprocess.call(command)
+    if status == 0:
+        click.echo(f"离线安装包已写入 {out}。在无网络的机器上安装：")
+        click.echo(f"  python -m pip install --no-index --find-links {out} fupin-workbench")
+    raise SystemExit(status)
