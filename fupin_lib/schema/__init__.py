@@ -7,6 +7,7 @@ from ._glossary import (
     LABORER_MIN_AGE,
     TERMS,
     age_at_year_end,
+    glossary_markdown,
     is_employed,
     is_laborer,
     is_student,
@@ -27,5 +28,6 @@ __all__ = [
     "is_laborer",
     "is_employed",
     "village_code",
+    "glossary_markdown",
     *_table_names,
 ]
