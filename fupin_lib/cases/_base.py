@@ -27,12 +27,26 @@ class Base(DeclarativeBase):
 
 
 def _configure_sqlite(dbapi_connection, connection_record):
+    # The driver's own transaction handling is switched off so that `_begin_sqlite`
+    # decides how each transaction starts.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_sqlite(connection):
+    # A write transaction takes the write lock at BEGIN (IMMEDIATE), so it waits
+    # for the busy timeout there instead of failing later when a read lock
+    # cannot be upgraded (SQLITE_BUSY_SNAPSHOT, which the busy timeout does not
+    # cover in WAL mode).
+    if connection.get_execution_options().get("fupin_write"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 @functools.lru_cache(maxsize=16)
@@ -49,6 +63,7 @@ def get_engine(url: str | None = None) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
     else:
         engine = create_engine(url, pool_pre_ping=True)
     return engine
