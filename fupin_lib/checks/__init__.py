@@ -1,1 +1,29 @@
-"""checks"""
+"""Consistency checks (疑点核查), monitoring criteria and the problem ledger
+(整改台账).
+
+The catalogue holds every coded check (`CATALOGUE`, `catalogue_frame`);
+`run_checks` runs the enabled ones over one county's canonical tables;
+`monitoring_flags` applies the monitoring criteria; `update_ledger` turns hits
+into problem items tracked to closure.
+"""
+
+from ._engine import HIT_COLUMNS, HIT_HEADERS, run_checks
+from ._registry import CATALOGUE, KINDS, SCOPES, SEVERITIES, Check, catalogue_frame, catalogue_markdown
+from ._settings import CheckSettings, ChecksConfig, load_check_config, resolve_checks
+
+__all__ = [
+    "CATALOGUE",
+    "KINDS",
+    "SCOPES",
+    "SEVERITIES",
+    "Check",
+    "catalogue_frame",
+    "catalogue_markdown",
+    "run_checks",
+    "HIT_COLUMNS",
+    "HIT_HEADERS",
+    "CheckSettings",
+    "ChecksConfig",
+    "load_check_config",
+    "resolve_checks",
+]
