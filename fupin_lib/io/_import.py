@@ -1,0 +1,399 @@
+"""`import_files`: read exports, normalise and validate them, and write the
+clean tables of every county and year found, with rejects.xlsx and
+import_report.json."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InputFileError
+from ..reports import write_excel
+from ..schema import TABLES
+from ._areas import assign_village_codes, county_from_text, fallback_from_path, resolve_areas, year_from_text
+from ._households import check_members, households_from_roster
+from ._readers import read_sheets
+from ._schemas import validate_allowed
+from ._sheets import ISSUE_COLUMNS, SheetRows, issue_frame, parse_sheet
+from ._store import conform, write_clean
+
+__all__ = ["ImportReport", "import_files"]
+
+logger = logging.getLogger(__name__)
+
+_AREA_COLUMNS = ("province_code", "province", "city_code", "city", "county_code", "county",
+                 "township_code", "township", "village_code")
+_ISSUE_HEADERS = {"file": "文件", "sheet": "工作表", "row": "行号", "column": "列", "value": "原始值",
+                  "reason": "原因", "table": "表", "county_code": "县代码", "year": "年度"}
+_REPORT_COLUMNS = ["file", "sheet", "row", "column", "value", "reason", "table", "county_code", "year"]
+UNASSIGNED = "_unassigned"
+
+
+@dataclasses.dataclass
+class ImportReport:
+    """What an import did.
+
+    Attributes
+    ----------
+    partitions : DataFrame
+        ``county_code``, ``year``, ``path`` and the row count of each table
+        written.
+    stats : DataFrame
+        Per file, sheet and table: ``encoding``, ``rows``, ``imported``,
+        ``warned`` and ``rejected``.
+    rejects : DataFrame
+        Rows that were not imported: file, sheet, row, column, value, reason.
+    warnings : DataFrame
+        Rows imported with a problem, same columns.
+    refused_files : list of str
+        Chinese messages of the files that were not imported at all.
+    """
+
+    partitions: pd.DataFrame
+    stats: pd.DataFrame
+    rejects: pd.DataFrame
+    warnings: pd.DataFrame
+    refused_files: list
+
+    def rejects_paths(self) -> list[Path]:
+        """Paths of the rejects.xlsx files written."""
+        return [Path(p) / "rejects.xlsx" for p in self.partitions["path"]]
+
+    def summary(self) -> str:
+        """Return a Chinese summary: counts per file and table, and where the
+        rejects are."""
+        lines = ["导入结果："]
+        table_zh = {name: table.zh for name, table in TABLES.items()}
+        for row in self.stats.itertuples(index=False):
+            sheet = f"［{row.sheet}］" if row.sheet else ""
+            encoding = f"，编码 {row.encoding}" if row.encoding else ""
+            lines.append(f"  {row.file}{sheet} {table_zh.get(row.table, row.table or '未识别')}：共 {row.rows} 行，"
+                         f"导入 {row.imported} 行（其中有警告 {row.warned} 行），拒绝 {row.rejected} 行{encoding}")
+        for message in self.refused_files:
+            lines.append(f"  拒绝整个文件：{message}")
+        for row in self.partitions.itertuples(index=False):
+            lines.append(f"  写入 {row.path}（{row.county_code} {row.year} 年）；问题清单：{Path(row.path) / 'rejects.xlsx'}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-ready content of import_report.json."""
+        return {
+            "partitions": self.partitions.astype(object).to_dict("records"),
+            "stats": self.stats.astype(object).to_dict("records"),
+            "n_rejects": int(len(self.rejects)),
+            "n_warnings": int(len(self.warnings)),
+            "reasons": {
+                "rejects": self.rejects["reason"].value_counts().astype(int).to_dict() if len(self.rejects) else {},
+                "warnings": self.warnings["reason"].value_counts().astype(int).to_dict() if len(self.warnings) else {},
+            },
+            "refused_files": list(self.refused_files),
+        }
+
+
+def import_files(paths, *, out, county: str | None = None, year: int | None = None) -> ImportReport:
+    """Import export files into a clean-data root.
+
+    Parameters
+    ----------
+    paths : path-like or list of path-like
+        .xlsx, .xls or .csv exports (rosters, household or member sheets,
+        verification records, postings, trainings, placements).
+    out : path-like
+        Clean-data root. Results land in ``out/<county_code>/<year>/``; each
+        such folder is replaced as a whole, so import all files of a county
+        and year in one call. Other folders are left untouched.
+    county : str, optional
+        6-digit county code for rows whose county the file does not tell
+        (no area column, nothing in the title rows).
+    year : int, optional
+        Year for files that carry none (no 年度 column, no year in the title).
+
+    Returns
+    -------
+    ImportReport
+
+    Raises
+    ------
+    InputFileError
+        If a file cannot be read at all, or if no file could be imported.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    paths = [Path(p) for p in paths]
+    if county is not None and not (str(county).isdigit() and len(str(county)) == 6):
+        raise InputFileError(f"--county 应为 6 位县级区划代码，得到 {county!r}", value=county)
+    sheets: list[SheetRows] = []
+    placements: list[tuple] = []
+    refused: list[str] = []
+    issues: list[pd.DataFrame] = []
+    for path in paths:
+        logger.info("reading %s", path)
+        for raw in read_sheets(path):
+            sheet = parse_sheet(raw, len(sheets))
+            sheets.append(sheet)
+            issues.extend(sheet.issues)
+            try:
+                placements.append(_place_rows(sheet, county, year, issues))
+            except InputFileError as error:
+                refused.append(str(error))
+                placements.append(None)
+                issues.append(issue_frame(sheet.sheet_id, [-1], sheet.primary or "", "", "", str(error), "reject"))
+    if sheets and all(p is None for p in placements) and refused:
+        raise InputFileError("没有可导入的文件：\n" + "\n".join(refused))
+    return _assemble(sheets, placements, issues, refused, Path(out))
+
+
+def _place_rows(sheet: SheetRows, county_option, year_option, issues) -> tuple | None:
+    """Resolve the county and year of every row of a sheet.
+
+    Returns
+    -------
+    (county_codes, years, codes) or None
+        Per-row county code (None where rejected) and year, and the resolved
+        division codes of the widest frame.
+    """
+    raw = sheet.raw
+    if not sheet.tables:
+        return None
+    title = raw.layout.title
+    path_county, path_year = fallback_from_path(raw.file)
+    title_county = county_from_text(title)
+    fallback_county = title_county or county_option or path_county
+    fallback_year = year_from_text(title) or year_option or path_year
+
+    widest = sheet.frames[sheet.tables[0]]
+    area = widest[[c for c in _AREA_COLUMNS if c in widest]]
+    codes, warning, reject = resolve_areas(area, fallback_county=fallback_county,
+                                           city_hint=title_county[:4] if title_county else None)
+    years = pd.Series(pd.NA, index=widest.index, dtype="Int64")
+    for frame in sheet.frames.values():
+        if "year" in frame:
+            years = years.fillna(frame["year"])
+    if years.isna().all() and fallback_year is None:
+        raise InputFileError(
+            f"无法确定文件 {raw.file}{'［' + raw.sheet + '］' if raw.sheet else ''} 的年度：表中没有“年度”列，"
+            "标题行和文件名里也没有年份。请在命令中加 --year（如 --year 2020）后重新导入。",
+            file=raw.file, sheet=raw.sheet)
+    years = years.fillna(fallback_year)
+    bad_year = years.notna() & ~years.between(1990, 2100)
+    reject = reject.where(~bad_year.fillna(False).astype(bool), "年度无效（应为 1990–2100 之间的四位年份）")
+    no_year = years.isna()
+    reject = reject.where(~no_year, "年度为空，文件标题和命令行也没有给出年度：请填写年度列或加 --year")
+
+    primary = sheet.primary
+    sid = sheet.sheet_id
+    has_reject = reject.notna().to_numpy()
+    if has_reject.any():
+        rows = np.flatnonzero(has_reject & ~sheet.rejects[primary])
+        issues.append(issue_frame(sid, rows, primary, "县/年度", "", reject.to_numpy(dtype=object)[rows], "reject"))
+        for name in sheet.rejects:
+            sheet.rejects[name] = sheet.rejects[name] | has_reject
+    has_warning = warning.notna().to_numpy()
+    if has_warning.any():
+        rows = np.flatnonzero(has_warning & ~sheet.rejects[primary])
+        issues.append(issue_frame(sid, rows, primary, "区划", "", warning.to_numpy(dtype=object)[rows], "warning"))
+    county_codes = codes["county_code"].astype(object).where(~has_reject, None).to_numpy(dtype=object)
+    return county_codes, years.astype("Int64"), codes
+
+
+def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
+    parts: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for sheet, placement in zip(sheets, placements):
+        if placement is None:
+            continue
+        county_codes, years, codes = placement
+        for name, frame in sheet.frames.items():
+            keep = ~sheet.rejects[name]
+            frame = frame.copy()
+            frame["_sheet"] = sheet.sheet_id
+            frame["county_code"] = county_codes
+            frame["year"] = years.to_numpy()
+            for column in codes.columns:
+                if column in TABLES[name].names and column != "county_code":
+                    frame[column] = codes[column].where(codes[column].notna(), frame.get(column))
+            if name == "households" and "members" in sheet.frames:
+                frame, roster_warnings = households_from_roster(frame[keep], sheet.frames["members"])
+                issues.extend(roster_warnings)
+                frame["_source"] = 1
+            else:
+                frame = frame[keep]
+                frame["_source"] = 0
+            for (county, year), group in frame.groupby(["county_code", "year"], sort=True):
+                parts[(str(county), int(year))][name].append(group)
+
+    written = []
+    for (county, year), tables in sorted(parts.items()):
+        final = {}
+        for name, frames in tables.items():
+            frame = pd.concat(frames, ignore_index=True)
+            frame, table_issues = _finish_table(name, frame)
+            issues.extend(table_issues)
+            final[name] = frame
+        written.append((county, year, final))
+
+    all_issues = _locate_issues(sheets, placements, issues)
+    stats = _stats(sheets, placements, all_issues)
+    rows = []
+    for county, year, final in written:
+        in_partition = (all_issues["county_code"] == county) & (all_issues["year"] == year)
+        file_level = all_issues["county_code"].isna() & all_issues["file"].isin(
+            [s.raw.file for s, p in zip(sheets, placements) if p is not None and county in set(p[0])])
+        chosen = all_issues[in_partition | file_level]
+        rejects = chosen[chosen["severity"] == "reject"][_REPORT_COLUMNS]
+        warnings = chosen[chosen["severity"] == "warning"][_REPORT_COLUMNS]
+        canonical = {name: conform(frame, name) for name, frame in final.items()}
+        report = {"county_code": county, "year": year,
+                  "rows": {name: int(len(frame)) for name, frame in canonical.items()},
+                  "n_rejects": int(len(rejects)), "n_warnings": int(len(warnings)),
+                  "files": sorted(set(chosen["file"]) | {s.raw.file for s, p in zip(sheets, placements)
+                                                         if p is not None and county in set(p[0])})}
+        path = write_clean(canonical, out, county, year, extra_files={
+            "rejects.xlsx": lambda target, r=rejects, w=warnings: _write_rejects(r, w, target),
+            "import_report.json": report,
+        })
+        rows.append({"county_code": county, "year": year, "path": str(path),
+                     **{name: int(len(frame)) for name, frame in canonical.items()}})
+
+    unassigned = all_issues[all_issues["county_code"].isna()]
+    if not written and len(unassigned):
+        target = out / UNASSIGNED
+        target.mkdir(parents=True, exist_ok=True)
+        _write_rejects(unassigned[unassigned["severity"] == "reject"][_REPORT_COLUMNS],
+                       unassigned[unassigned["severity"] == "warning"][_REPORT_COLUMNS], target / "rejects.xlsx")
+    partitions = pd.DataFrame(rows, columns=["county_code", "year", "path", *TABLES])
+    return ImportReport(
+        partitions=partitions, stats=stats,
+        rejects=all_issues[all_issues["severity"] == "reject"][_REPORT_COLUMNS].reset_index(drop=True),
+        warnings=all_issues[all_issues["severity"] == "warning"][_REPORT_COLUMNS].reset_index(drop=True),
+        refused_files=refused)
+
+
+def _finish_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    """Apply the checks of one table of one county-year and validate it."""
+    issues = []
+    if name == "households":
+        frame = frame.sort_values("_source", kind="stable")
+        duplicated = frame["household_no"].duplicated(keep="first")
+        from_sheets = duplicated & (frame["_source"] == 0)
+        if from_sheets.any():
+            rows = frame[from_sheets]
+            issues.append(pd.DataFrame({"sheet_id": rows["_sheet"], "pos": rows["_pos"], "table": name,
+                                        "column": "户编号", "value": rows["household_no"].astype(object),
+                                        "reason": "户编号重复，只保留第一行", "severity": "reject"},
+                                       columns=ISSUE_COLUMNS))
+        frame = frame[~duplicated]
+        if "village" in frame:
+            if "village_code" not in frame:
+                frame["village_code"] = pd.Series(pd.NA, index=frame.index, dtype="string")
+            if "township_code" in frame:
+                frame["village_code"], messages = assign_village_codes(frame)
+                for message in messages:
+                    issues.append(pd.DataFrame({"sheet_id": [-1], "pos": [-1], "table": [name], "column": ["村代码"],
+                                                "value": [""], "reason": [message], "severity": ["warning"],
+                                                "county_code": [frame["county_code"].iloc[0]],
+                                                "year": [int(frame["year"].iloc[0])]}))
+    if name == "members":
+        frame, member_warnings = check_members(frame)
+        issues.extend(member_warnings)
+
+    frame = frame.reset_index(drop=True)
+    typed = conform(frame, name)
+    failures = validate_allowed(typed, name)
+    if len(failures):
+        zh = {c.name: c for c in TABLES[name].columns}
+        for column, group in failures.groupby("column"):
+            positions = group["index"].astype(int).to_numpy()
+            allowed = "、".join(zh[column].allowed or ())
+            issues.append(pd.DataFrame({
+                "sheet_id": frame["_sheet"].to_numpy()[positions], "pos": frame["_pos"].to_numpy()[positions],
+                "table": name, "column": zh[column].zh, "value": group["failure_case"].astype(str).to_numpy(),
+                "reason": f"不是允许的值（允许：{allowed}），已置空" if allowed else "格式无效，已置空",
+                "severity": "warning"}, columns=ISSUE_COLUMNS))
+            frame.loc[positions, column] = pd.NA
+    return frame, issues
+
+
+def _locate_issues(sheets, placements, issues) -> pd.DataFrame:
+    """Add file, sheet, row number, county and year to every issue."""
+    frames = [f for f in issues if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=[*ISSUE_COLUMNS, "file", "sheet", "row", "county_code", "year"])
+    table = pd.concat([f.astype({"sheet_id": "int64", "pos": "int64"}) for f in frames], ignore_index=True)
+    for column in ("row", "county_code", "year"):
+        if column not in table:
+            table[column] = pd.NA
+    table["row"] = table["row"].astype("Int64")
+    table["county_code"] = table["county_code"].astype(object)
+    table["year"] = table["year"].astype("Int64")
+    table["file"] = ""
+    table["sheet"] = ""
+    for sheet, placement in zip(sheets, placements):
+        mine = (table["sheet_id"] == sheet.sheet_id).to_numpy()
+        if not mine.any():
+            continue
+        table.loc[mine, "file"] = sheet.raw.file
+        table.loc[mine, "sheet"] = sheet.raw.sheet
+        positions = table.loc[mine, "pos"].to_numpy()
+        located = mine.copy()
+        located[mine] = positions >= 0
+        if located.any():
+            pos = table.loc[located, "pos"].to_numpy()
+            table.loc[located, "row"] = sheet.raw.row_numbers[pos]
+            if placement is not None:
+                county_codes, years, codes = placement
+                county = codes["county_code"].to_numpy(dtype=object)[pos]
+                table.loc[located, "county_code"] = county
+                table.loc[located, "year"] = years.to_numpy()[pos]
+        if placement is not None:
+            # Rows that the reader could not split still belong to the file's
+            # main county and year.
+            unlocated = mine & ~located & table["county_code"].isna().to_numpy()
+            valid = pd.Series(placement[0]).dropna()
+            if unlocated.any() and len(valid):
+                table.loc[unlocated, "county_code"] = valid.mode().iloc[0]
+                table.loc[unlocated, "year"] = int(placement[1].dropna().mode().iloc[0])
+    # Warnings on rows that are rejected anyway say nothing more.
+    rejected = table.loc[table["severity"] == "reject", ["sheet_id", "pos"]]
+    rejected_keys = set(zip(rejected["sheet_id"], rejected["pos"]))
+    is_warning = table["severity"] == "warning"
+    on_rejected = is_warning & pd.Series([(s, p) in rejected_keys and p >= 0 for s, p in
+                                          zip(table["sheet_id"], table["pos"])], index=table.index)
+    table = table[~on_rejected]
+    # A roster reports a missing 户编号 once, not once per table.
+    table = table.drop_duplicates(["sheet_id", "pos", "column", "reason"]) if len(table) else table
+    return table.sort_values(["file", "sheet", "row"], kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _stats(sheets, placements, issues: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for sheet in sheets:
+        raw = sheet.raw
+        base = {"file": raw.file, "sheet": raw.sheet, "encoding": raw.encoding}
+        if not sheet.tables:
+            if raw.unread_rows:
+                rows.append({**base, "table": "", "rows": raw.unread_rows, "imported": 0, "warned": 0,
+                             "rejected": raw.unread_rows})
+            continue
+        mine = issues[issues["sheet_id"] == sheet.sheet_id]
+        primary = sheet.primary
+        rejected = sheet.rejects[primary]
+        if placements[sheet.sheet_id] is None:
+            rejected = np.ones(raw.n_rows, dtype=bool)
+        n_skipped = len(raw.skipped)
+        warned_positions = set(mine.loc[(mine["severity"] == "warning") & (mine["pos"] >= 0), "pos"])
+        warned = sum(1 for p in warned_positions if not rejected[p])
+        rows.append({**base, "table": primary, "rows": raw.n_rows + n_skipped,
+                     "imported": int((~rejected).sum()), "warned": warned,
+                     "rejected": int(rejected.sum()) + n_skipped})
+    return pd.DataFrame(rows, columns=["file", "sheet", "encoding", "table", "rows", "imported", "warned", "rejected"])
+
+
+def _write_rejects(rejects: pd.DataFrame, warnings: pd.DataFrame, target: Path) -> None:
+    write_excel({"拒绝导入": rejects.astype(object), "有警告的导入行": warnings.astype(object)}, target,
+                headers=_ISSUE_HEADERS)

@@ -1,0 +1,295 @@
+"""Readers for .xlsx (python-calamine), .xls (xlrd) and CSV (pyarrow).
+
+Each reader returns `RawSheet` objects: the detected header, one object array
+of raw cells per column, and the row number of every data row as Excel (or a
+text editor, for CSV) shows it. Cells keep the type the file stored (text,
+number, date) so that a number standing in for an ID can be recognised.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import logging
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .._errors import InputFileError
+from ._layout import HEADER_SCAN_ROWS, Layout, detect_header
+
+__all__ = ["RawSheet", "read_sheets", "decode_csv_bytes"]
+
+logger = logging.getLogger(__name__)
+
+# Tried in this order; GB18030 is a superset of GBK and GB2312.
+CSV_ENCODINGS = ("utf-8", "gb18030")
+
+
+@dataclasses.dataclass
+class RawSheet:
+    """One sheet (or CSV file) with its header found.
+
+    Attributes
+    ----------
+    file, sheet : str
+        Source file path and sheet name (``""`` for CSV).
+    layout : Layout or None
+        The detected header; None when no header was found.
+    columns : list of ndarray of object or pyarrow.StringArray
+        Raw cells of each column, data rows only (pyarrow arrays for CSV).
+    row_numbers : ndarray of int64
+        1-based row (or line) number of each data row.
+    encoding : str or None
+        Text encoding of a CSV file.
+    date1904 : bool
+        Excel serial dates count from 1904.
+    skipped : list of tuple
+        ``(row number, Chinese reason, text)`` of rows the reader could not
+        split into cells (CSV rows with a wrong number of fields).
+    unread_rows : int
+        Non-blank rows of a sheet whose header was not found.
+    """
+
+    file: str
+    sheet: str
+    layout: Layout | None
+    columns: list
+    row_numbers: np.ndarray
+    encoding: str | None = None
+    date1904: bool = False
+    skipped: list = dataclasses.field(default_factory=list)
+    unread_rows: int = 0
+
+    @property
+    def n_rows(self) -> int:
+        """Number of data rows."""
+        return len(self.row_numbers)
+
+
+def read_sheets(path: str | Path) -> list[RawSheet]:
+    """Read every sheet of an export file.
+
+    Raises
+    ------
+    InputFileError
+        If the file is missing, of an unknown type, or cannot be decoded.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"找不到文件 {path}，请检查路径。", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if suffix == ".xls":
+        return _read_xls(path)
+    if suffix in (".csv", ".txt"):
+        return [_read_csv(path)]
+    raise InputFileError(f"不支持的文件类型 {path.suffix!r}：{path}。请提供 .xlsx、.xls 或 .csv 文件。",
+                         file=str(path))
+
+
+def _sheet_from_rows(path, sheet, rows, *, date1904=False) -> RawSheet:
+    layout = detect_header(rows)
+    if layout is None:
+        filled = sum(1 for row in rows if any(cell not in ("", None) for cell in row))
+        return RawSheet(str(path), sheet, None, [], np.arange(0, dtype=np.int64), date1904=date1904,
+                        unread_rows=filled)
+    width = len(layout.headers)
+    data = rows[layout.header_row + 1:]
+    if data and any(len(row) != width for row in data[:1] + data[-1:]):
+        data = [list(row[:width]) + [""] * (width - len(row)) for row in data]
+    grid = np.array(data, dtype=object).reshape(len(data), -1) if data else np.empty((0, width), dtype=object)
+    if grid.shape[1] < width:
+        grid = np.hstack([grid, np.full((len(data), width - grid.shape[1]), "", dtype=object)])
+    blank = np.ones(len(data), dtype=bool)
+    for position in range(width):
+        column = grid[:, position]
+        blank &= (column == "") | (column == None)  # noqa: E711 (element-wise comparison)
+    keep = ~blank
+    grid = grid[keep]
+    row_numbers = np.arange(layout.header_row + 2, layout.header_row + 2 + len(data), dtype=np.int64)[keep]
+    columns = [grid[:, position] for position in range(width)]
+    return RawSheet(str(path), sheet, layout, columns, row_numbers, date1904=date1904)
+
+
+def _is_1904(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = archive.read("xl/workbook.xml")[:4000].decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile):
+        return False
+    return re.search(r'date1904="(1|true)"', workbook) is not None
+
+
+def _read_xlsx(path: Path) -> list[RawSheet]:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except (CalamineError, OSError, ValueError) as error:
+        raise InputFileError(f"无法打开 Excel 文件 {path}：{error}。请确认文件未损坏、未加密，"
+                             "并用 Excel 另存为 .xlsx 后重试。", file=str(path)) from error
+    date1904 = _is_1904(path)
+    sheets = []
+    for name in workbook.sheet_names:
+        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheets.append(_sheet_from_rows(path, name, rows, date1904=date1904))
+    return sheets
+
+
+def _read_xls(path: Path) -> list[RawSheet]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path))
+    except (xlrd.XLRDError, OSError, ValueError, AssertionError) as error:
+        raise InputFileError(f"无法打开 .xls 文件 {path}：{error}。请确认文件未损坏，"
+                             "或用 Excel 另存为 .xlsx 后重试。", file=str(path)) from error
+    sheets = []
+    for sheet in book.sheets():
+        rows = []
+        for index in range(sheet.nrows):
+            values = sheet.row_values(index)
+            types = sheet.row_types(index)
+            row = []
+            for value, kind in zip(values, types):
+                if kind == xlrd.XL_CELL_DATE:
+                    try:
+                        value = xlrd.xldate.xldate_as_datetime(value, book.datemode)
+                    except (xlrd.xldate.XLDateError, ValueError, OverflowError):
+                        pass
+                elif kind == xlrd.XL_CELL_BOOLEAN:
+                    value = bool(value)
+                elif kind == xlrd.XL_CELL_ERROR:
+                    value = xlrd.error_text_from_code.get(value, "#ERROR")
+                row.append(value)
+            rows.append(row)
+        sheets.append(_sheet_from_rows(path, sheet.name, rows, date1904=book.datemode == 1))
+    return sheets
+
+
+def decode_csv_bytes(data: bytes, path: str = "") -> tuple[str, str]:
+    """Decode CSV bytes strictly: UTF-8 (with or without BOM), then GB18030.
+
+    Returns
+    -------
+    text : str
+    encoding : str
+        ``"utf-8"``, ``"utf-8-sig"`` or ``"gb18030"``.
+
+    Raises
+    ------
+    InputFileError
+        If neither encoding decodes every byte.
+    """
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as error:
+            failure = error
+    else:
+        failure = None
+        for encoding in CSV_ENCODINGS:
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as error:
+                failure = failure or error
+    line = data[: failure.start].count(b"\n") + 1
+    raise InputFileError(
+        f"无法解码 CSV 文件 {path}：第 {line} 行第 {failure.start} 字节处的内容既不是 UTF-8 也不是 GB18030/GBK。"
+        "请用 Excel 或记事本把文件另存为“CSV UTF-8”后重试。",
+        file=path, row=line, value=data[failure.start:failure.start + 4])
+
+
+def _read_csv(path: Path) -> RawSheet:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    data = path.read_bytes()
+    text, encoding = decode_csv_bytes(data, str(path))
+    if encoding == "utf-8-sig":
+        data = data[3:]
+    elif encoding != "utf-8":
+        data = text.encode("utf-8")
+    del text
+
+    head_lines = data[: 1 << 20].decode("utf-8", "replace").splitlines()[:HEADER_SCAN_ROWS]
+    head_rows = list(csv.reader(head_lines))
+    layout = detect_header(head_rows)
+    if layout is None:
+        filled = sum(1 for line in data.decode("utf-8").splitlines() if line.strip(" ,\t"))
+        return RawSheet(str(path), "", None, [], np.arange(0, dtype=np.int64), encoding=encoding,
+                        unread_rows=filled)
+
+    names = [f"c{i}" for i in range(len(layout.headers))]
+    skipped_lines: list[tuple[int | None, str]] = []
+
+    def on_invalid_row(row):
+        skipped_lines.append((row.number, row.text))
+        return "skip"
+
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(skip_rows=layout.header_row + 1, column_names=names,
+                                       use_threads=True, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row, newlines_in_values=True,
+                                         ignore_empty_lines=True),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+    first_line = layout.header_row + 2
+    row_numbers = _csv_line_numbers(data, first_line, table.num_rows, skipped_lines)
+    columns = [table.column(n).combine_chunks() for n in names]
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in columns:
+        blank &= pc.equal(column, "").to_numpy(zero_copy_only=False)
+    keep = ~blank
+    if keep.all():
+        return RawSheet(str(path), "", layout, columns, row_numbers, encoding=encoding,
+                        skipped=_skipped_rows(skipped_lines))
+    mask = pa.array(keep)
+    return RawSheet(str(path), "", layout, [c.filter(mask) for c in columns], row_numbers[keep],
+                    encoding=encoding, skipped=_skipped_rows(skipped_lines))
+
+
+def _skipped_rows(skipped_lines):
+    return [(number, "该行的列数与表头不一致，无法按列读取", text) for number, text in skipped_lines
+            if text.strip().strip(",")]
+
+
+def _csv_line_numbers(data: bytes, first_line: int, n_rows: int, skipped) -> np.ndarray:
+    """Number the parsed CSV rows by their line in the file.
+
+    Rows are assumed to take one line each; when the file contains empty
+    lines, quoted line breaks or skipped rows the lines are counted exactly
+    in one pass over the bytes.
+    """
+    simple = not skipped and b'"' not in data and b"\n\n" not in data and b"\r\n\r\n" not in data
+    if simple:
+        return np.arange(first_line, first_line + n_rows, dtype=np.int64)
+    text = data.decode("utf-8")
+    lines = text.splitlines()
+    numbers = []
+    reader = csv.reader(io.StringIO("\n".join(lines[first_line - 1:])))
+    skipped_set = {number for number, _ in skipped if number is not None}
+    for _ in reader:
+        line = first_line + reader.line_num - 1
+        # reader.line_num is the last physical line of the record; the row
+        # starts at the first one, which Excel shows.
+        numbers.append(line)
+    starts = []
+    previous_end = first_line - 1
+    for end in numbers:
+        starts.append(previous_end + 1)
+        previous_end = end
+    # Keep the lines that pyarrow turned into rows: non-empty and not skipped.
+    kept = [start for start in starts if lines[start - 1].strip() and start not in skipped_set]
+    if len(kept) != n_rows:
+        logger.warning("CSV line numbering found %s rows, pyarrow %s; numbering by position", len(kept), n_rows)
+        return np.arange(first_line, first_line + n_rows, dtype=np.int64)
+    return np.asarray(kept, dtype=np.int64)

@@ -1,0 +1,65 @@
+"""pandera schemas of the canonical tables, derived from the column
+specifications in `fupin_lib.schema` (never listed a second time here)."""
+
+from __future__ import annotations
+
+import functools
+
+import pandas as pd
+import pandera.pandas as pa
+
+from ..schema import TABLES
+
+__all__ = ["table_schema", "validate_allowed"]
+
+
+def _multi_isin(allowed):
+    allowed = set(allowed)
+
+    def check(series: pd.Series) -> pd.Series:
+        parts = series.str.split(",").explode()
+        ok = parts.isin(allowed) | parts.isna()
+        return ok.groupby(level=0).all().reindex(series.index, fill_value=True)
+
+    return pa.Check(check, element_wise=False, error="每一项都应是允许值")
+
+
+@functools.lru_cache(maxsize=None)
+def table_schema(table_name: str) -> pa.DataFrameSchema:
+    """Return the pandera schema of a canonical table.
+
+    Every column is nullable and typed by its declared dtype; category
+    columns are checked against their allowed values. Extra columns are
+    allowed so that the importer can carry row numbers alongside.
+    """
+    table = TABLES[table_name]
+    columns = {}
+    for column in table.columns:
+        checks = []
+        if column.dtype == "category" and column.allowed:
+            checks.append(_multi_isin(column.allowed) if column.multi else pa.Check.isin(column.allowed))
+        if column.dtype == "ym":
+            checks.append(pa.Check.str_matches(r"^\d{4}(0[1-9]|1[0-2])$"))
+        columns[column.name] = pa.Column(column.pandas_dtype, checks=checks, nullable=True, required=False)
+    return pa.DataFrameSchema(columns, strict=False, name=table.zh)
+
+
+def validate_allowed(frame: pd.DataFrame, table_name: str) -> pd.DataFrame:
+    """Validate `frame` against its table's schema and return the failure
+    cases: ``column``, ``index`` (the frame's index) and ``failure_case``.
+
+    Raises
+    ------
+    pandera.errors.SchemaErrors
+        Re-raised when a failure is not a value check (a wrong dtype is a
+        bug of the importer, not a problem of the input).
+    """
+    try:
+        table_schema(table_name).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        cases = errors.failure_cases
+        value_failures = cases[cases["index"].notna() & cases["column"].notna()]
+        if len(value_failures) != len(cases):
+            raise
+        return value_failures[["column", "index", "failure_case"]].reset_index(drop=True)
+    return pd.DataFrame({"column": [], "index": [], "failure_case": []})

@@ -1,0 +1,142 @@
+"""The clean-data store: ``<root>/<county_code>/<year>/<table>.parquet``.
+
+A county-year folder is always written whole: into a temporary sibling
+folder, which then replaces the old folder by renames, so a reader sees
+either the old or the new folder and never a mixture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .._paths import clean_dir
+from ..schema import TABLES
+
+__all__ = ["conform", "read_table", "available_partitions", "write_clean"]
+
+
+def conform(frame: pd.DataFrame | None, table_name: str) -> pd.DataFrame:
+    """Return `frame` with exactly the canonical columns of the table, in
+    declared order and dtypes; missing columns are added empty."""
+    table = TABLES[table_name]
+    frame = pd.DataFrame(index=range(0)) if frame is None else frame
+    result = {}
+    for column in table.columns:
+        if column.name in frame:
+            values = frame[column.name]
+        else:
+            values = pd.Series(pd.NA, index=frame.index, dtype="object")
+        if column.pandas_dtype == "datetime64[ns]":
+            result[column.name] = pd.to_datetime(values, errors="coerce").astype("datetime64[ns]")
+        else:
+            result[column.name] = values.astype(column.pandas_dtype)
+    return pd.DataFrame(result, index=frame.index).reset_index(drop=True)
+
+
+def read_table(data_root: str | os.PathLike, county_code: str, year: int, table: str) -> pd.DataFrame:
+    """Read one canonical table of one county and year.
+
+    Parameters
+    ----------
+    data_root : path-like
+        Clean-data root, e.g. ``data/clean``.
+    county_code : str
+        6-digit county code.
+    year : int
+    table : str
+        One of ``fupin_lib.schema.TABLES``.
+
+    Returns
+    -------
+    DataFrame
+        Canonical columns and dtypes; empty with those columns when the file
+        does not exist.
+    """
+    if table not in TABLES:
+        raise KeyError(f"未知的表 {table!r}，可用：{', '.join(TABLES)}")
+    path = clean_dir(data_root, county_code, year) / TABLES[table].file_name
+    if not path.exists():
+        return conform(None, table)
+    return conform(pd.read_parquet(path), table)
+
+
+def available_partitions(data_root: str | os.PathLike) -> pd.DataFrame:
+    """List the county-year folders under a clean-data root.
+
+    Returns
+    -------
+    DataFrame
+        ``county_code`` (str) and ``year`` (int), sorted.
+    """
+    root = Path(data_root)
+    rows = []
+    if root.is_dir():
+        for county in sorted(root.iterdir()):
+            if not (county.is_dir() and county.name.isdigit() and len(county.name) == 6):
+                continue
+            for year in sorted(county.iterdir()):
+                if year.is_dir() and year.name.isdigit() and len(year.name) == 4:
+                    rows.append((county.name, int(year.name)))
+    frame = pd.DataFrame(rows, columns=["county_code", "year"])
+    return frame.astype({"county_code": "string", "year": "int64"})
+
+
+def write_clean(tables: dict[str, pd.DataFrame], data_root: str | os.PathLike, county_code: str, year: int, *,
+                extra_files: dict[str, object] | None = None) -> Path:
+    """Write the canonical tables of one county and year, replacing the
+    folder atomically.
+
+    Parameters
+    ----------
+    tables : dict of str to DataFrame
+        Table name to rows; every table of `fupin_lib.schema.TABLES` is
+        written, empty when not given.
+    data_root : path-like
+    county_code : str
+    year : int
+    extra_files : dict of str to object, optional
+        Further files of the folder: a ``.json`` name takes a JSON-ready
+        object, any other name a callable that writes the file at the path
+        it receives (e.g. ``rejects.xlsx``).
+
+    Returns
+    -------
+    Path
+        The county-year folder.
+    """
+    target = clean_dir(data_root, county_code, year)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    try:
+        for name, table in TABLES.items():
+            conform(tables.get(name), name).to_parquet(staging / table.file_name, index=False)
+        for file_name, content in (extra_files or {}).items():
+            if file_name.endswith(".json"):
+                (staging / file_name).write_text(json.dumps(content, ensure_ascii=False, indent=2, default=str),
+                                                 encoding="utf-8")
+            else:
+                content(staging / file_name)
+        _swap_in(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    # POSIX cannot rename a folder onto a non-empty one: move the old folder
+    # aside first, then remove it once the new one is in place.
+    retired = None
+    if target.exists():
+        retired = target.with_name(f".{target.name}.{os.getpid()}.old")
+        shutil.rmtree(retired, ignore_errors=True)
+        os.replace(target, retired)
+    os.replace(staging, target)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)

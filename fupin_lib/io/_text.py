@@ -1,0 +1,134 @@
+"""Text clean-up shared by header matching and value parsing.
+
+Exports carry full-width characters, non-breaking and zero-width spaces and
+numbers that Excel stored as floats. Everything here works on the distinct
+values of a column, so its cost does not grow with repeated values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["normalize_header", "clean_text", "cell_to_text", "unique_codes"]
+
+# Zero-width space, non-joiner, joiner, word joiner and byte-order mark: NFKC
+# keeps them, and they make two identical-looking headers differ.
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_SPACES = re.compile(r"\s+")
+_HEADER_DECORATION = re.compile(r"^[*※★]+|[*※★]+$")
+
+
+def normalize_header(text) -> str:
+    """Return a header cell in the form used for matching: NFKC, no spaces,
+    no zero-width characters and no required-field stars.
+
+    Examples
+    --------
+    >>> normalize_header(" 证件\u200b号码 ")
+    '证件号码'
+    >>> normalize_header("务工时间（月）")
+    '务工时间(月)'
+    """
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return ""
+    text = unicodedata.normalize("NFKC", str(text))
+    text = _INVISIBLE.sub("", text)
+    text = _SPACES.sub("", text)
+    return _HEADER_DECORATION.sub("", text)
+
+
+def cell_to_text(value) -> str:
+    """Return the text of one cell as a person would read it in Excel.
+
+    Integral floats lose their ``.0`` (``441224.0`` gives ``441224``), numbers
+    of 16 digits or more are written in scientific notation, as Excel does; dates
+    give ``YYYY-MM-DD`` and date-times ``YYYY-MM-DD HH:MM:SS``.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return ""
+        if float(value).is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        if abs(value) >= 1e15:
+            # Shown as Excel shows it: the digits beyond 15 are gone.
+            return f"{float(value):.15g}".replace("e+", "E+")
+        return repr(float(value))
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.strftime("%Y-%m-%d")
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Clean text values: NFKC (full-width digits and letters become ASCII),
+    invisible characters removed and outer spaces stripped.
+
+    Parameters
+    ----------
+    values : Series of str
+
+    Returns
+    -------
+    Series of str
+        Missing values become ``""``.
+    """
+    values = values.astype("str").fillna("")
+    non_ascii = ~values.str.isascii().fillna(True).astype(bool)
+    if non_ascii.any():
+        # NFKC runs in Python per value, so only values that need it go through it.
+        changed = values[non_ascii].map(lambda text: _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)))
+        values = values.copy()
+        values[non_ascii] = changed
+    return values.str.strip()
+
+
+def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Factorise a column of cells into integer codes and distinct values.
+
+    Parameters
+    ----------
+    cells : ndarray of object or pyarrow array of str
+
+    Returns
+    -------
+    codes : ndarray of intp
+        Position of each cell's value in `uniques`.
+    uniques : ndarray of object
+    """
+    if not isinstance(cells, np.ndarray):
+        # A pyarrow array of strings from the CSV reader: dictionary encoding
+        # in Arrow avoids building one Python object per cell.
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        array = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+        encoded = pc.dictionary_encode(array)
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        return codes, np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+    codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def uniques_to_text(uniques: np.ndarray) -> pd.Series:
+    """Convert distinct cell values to cleaned text (see `cell_to_text`)."""
+    if all(isinstance(value, str) for value in uniques):
+        raw = pd.Series(uniques, dtype="str")
+    else:
+        raw = pd.Series([cell_to_text(value) for value in uniques], dtype="str")
+    return clean_text(raw)

@@ -1,0 +1,322 @@
+"""Value parsers: one per declared column type, run on the distinct values of
+a column.
+
+Each parser takes the distinct raw cells of a column (str, float, int, bool or
+datetime, as the reader returned them) and returns a `Parsed` with the
+canonical values, a Chinese reason for every value that could not be read
+cleanly, and whether that reason rejects the row.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+import numpy as np
+import pandas as pd
+
+from ._text import clean_text, normalize_header, uniques_to_text
+
+__all__ = ["Parsed", "parse_values", "parse_id_numbers", "id_check_digit_ok", "BOOL_TOKENS"]
+
+_TRUE = ("是", "√", "✓", "✔", "有", "y", "yes", "true", "1", "对", "已", "已参加", "参加", "享受")
+_FALSE = ("否", "×", "✗", "✘", "x", "无", "没有", "n", "no", "false", "0", "未", "未参加", "不享受")
+BOOL_TOKENS = {**{t: True for t in _TRUE}, **{t: False for t in _FALSE}}
+
+_ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
+_ID_CHECK = np.array(list("10X98765432"))
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+
+PRECISION_LOST = ("证件号码在源文件中已被 Excel 存成数字，超过 15 位的数字已丢失，无法还原："
+                  "请在源系统中把该列设为文本后重新导出")
+_NUMBER_PRECISION_LOST = ("该编号在源文件中已被 Excel 存成数字，超过 15 位的数字已丢失，无法还原："
+                          "请在源系统中把该列设为文本后重新导出")
+
+
+@dataclasses.dataclass
+class Parsed:
+    """Parsed distinct values of one column.
+
+    Attributes
+    ----------
+    values : Series
+        Canonical value per distinct raw value, in the column's pandas dtype.
+    reason : ndarray of object
+        Chinese reason per distinct value, None when the value was read cleanly.
+    reject : ndarray of bool
+        Whether the reason makes the row unimportable.
+    extra : dict of str to Series
+        Values derived on the way, e.g. ``id_type`` from the ID's length.
+    """
+
+    values: pd.Series
+    reason: np.ndarray
+    reject: np.ndarray
+    extra: dict = dataclasses.field(default_factory=dict)
+
+
+def _reasons(n):
+    return np.full(n, None, dtype=object), np.zeros(n, dtype=bool)
+
+
+def parse_values(uniques: np.ndarray, column, *, date1904: bool = False, unit: float = 1.0) -> Parsed:
+    """Parse the distinct raw values of one canonical column.
+
+    Parameters
+    ----------
+    uniques : ndarray of object
+        Distinct raw cells.
+    column : fupin_lib.schema.Column
+        The canonical column; its ``dtype`` (and ``allowed``) choose the parser.
+    date1904 : bool, default=False
+        The workbook counts Excel serial dates from 1904 (old Mac Excel).
+    unit : float, default=1.0
+        Multiplier for money columns whose header names the unit (万元: 10000).
+    """
+    if column.name in ("id_number", "head_id_number"):
+        return parse_id_numbers(uniques)
+    if column.dtype in ("int", "float", "money"):
+        return _parse_numbers(uniques, column, unit)
+    if column.dtype == "bool":
+        return _parse_bools(uniques)
+    if column.dtype == "date":
+        return _parse_dates(uniques, date1904)
+    if column.dtype == "ym":
+        return _parse_year_months(uniques, date1904)
+    if column.dtype == "category":
+        return _parse_categories(uniques, column)
+    return _parse_strings(uniques, column)
+
+
+def _is_number_cell(uniques: np.ndarray) -> np.ndarray:
+    return np.array([isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, bool)
+                     for v in uniques], dtype=bool)
+
+
+def _parse_strings(uniques, column) -> Parsed:
+    text = uniques_to_text(uniques)
+    reason, reject = _reasons(len(uniques))
+    if column.name.endswith("_code") or column.name in ("household_no", "person_no", "posting_id", "training_id"):
+        # Identifiers: a number cell with more than 15 digits, or text in
+        # scientific notation, has lost digits in Excel.
+        numeric = _is_number_cell(uniques)
+        long_number = numeric & (text.str.len().to_numpy() > 15)
+        scientific = text.str.match(_SCIENTIFIC.pattern).fillna(False).to_numpy(dtype=bool)
+        lost = long_number | scientific
+        reason[lost] = _NUMBER_PRECISION_LOST
+        reject[lost] = True
+        text = text.str.replace(r"^'", "", regex=True)
+    values = text.where(text != "", None).astype("string")
+    if column.name.endswith("_code"):
+        bad = values.notna() & ~values.str.fullmatch(r"\d+").fillna(False).astype(bool) & ~pd.Series(reject)
+        reason[bad.to_numpy()] = "区划代码应为数字"
+        values = values.where(~bad, None)
+    return Parsed(values, reason, reject)
+
+
+def _parse_numbers(uniques, column, unit) -> Parsed:
+    text = uniques_to_text(uniques)
+    reason, reject = _reasons(len(uniques))
+    cleaned = text.str.replace(r"[,\s￥¥]|人民币", "", regex=True)
+    scale = pd.Series(unit, index=text.index, dtype="float64")
+    if column.dtype == "money":
+        wan = cleaned.str.endswith("万元") | cleaned.str.endswith("万")
+        scale = scale.where(~wan, 10000.0)
+        cleaned = cleaned.str.replace(r"(万元|万|元)$", "", regex=True)
+    else:
+        cleaned = cleaned.str.replace(r"(个月|月|人|岁|年|平方米|㎡|m2)$", "", regex=True)
+    numbers = pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce") * scale
+    bad = (cleaned != "") & numbers.isna()
+    reason[bad.to_numpy()] = {"int": "无法识别的整数", "float": "无法识别的数值", "money": "无法识别的金额"}[column.dtype]
+    if column.dtype == "int":
+        fractional = numbers.notna() & (numbers.round() != numbers)
+        reason[fractional.to_numpy()] = "应为整数，得到小数"
+        numbers = numbers.where(~fractional)
+        values = numbers.round().astype("Int64")
+    else:
+        values = numbers.astype("Float64")
+    return Parsed(values, reason, reject)
+
+
+def _parse_bools(uniques) -> Parsed:
+    text = uniques_to_text(uniques).str.lower()
+    reason, reject = _reasons(len(uniques))
+    values = text.map(BOOL_TOKENS)
+    unknown = (text != "") & values.isna()
+    reason[unknown.to_numpy()] = "无法识别的是/否值（可用：是、否、√、×、有、无、Y、N）"
+    return Parsed(values.astype("boolean"), reason, reject)
+
+
+_DATE_PATTERNS = (
+    r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$",
+    r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$",
+    r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?$",
+)
+
+
+def _excel_serial_to_date(serial: pd.Series, date1904: bool) -> pd.Series:
+    # Excel's 1900 system counts from 1899-12-30 (it treats 1900 as a leap
+    # year); the 1904 system counts from 1904-01-01.
+    origin = pd.Timestamp("1904-01-01") if date1904 else pd.Timestamp("1899-12-30")
+    days = serial.where((serial >= 1) & (serial < 2958466))
+    return origin + pd.to_timedelta(days.round(), unit="D")
+
+
+def _dates_from(uniques, date1904) -> tuple[pd.Series, np.ndarray]:
+    """Parse dates; return datetimes (NaT where unreadable) and the mask of
+    non-empty values."""
+    n = len(uniques)
+    result = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    is_datetime = np.array([isinstance(v, (dt.date, pd.Timestamp)) for v in uniques], dtype=bool)
+    if is_datetime.any():
+        result[is_datetime] = pd.to_datetime(pd.Series(uniques[is_datetime], dtype=object), errors="coerce").to_numpy()
+    numeric = _is_number_cell(uniques)
+    text = uniques_to_text(uniques)
+    # A 5-digit number in text is an Excel serial that was pasted as text.
+    serial_text = ~numeric & ~is_datetime & text.str.fullmatch(r"\d{5}(\.\d+)?").fillna(False).to_numpy(dtype=bool)
+    serial_mask = numeric | serial_text
+    if serial_mask.any():
+        serial = pd.to_numeric(text[serial_mask], errors="coerce")
+        eight_digits = serial.between(19000101, 21001231)
+        from_serial = _excel_serial_to_date(serial.where(~eight_digits), date1904)
+        compact = pd.to_datetime(serial.where(eight_digits).astype("Int64").astype("string"), format="%Y%m%d", errors="coerce")
+        result[serial_mask] = from_serial.where(~eight_digits, compact).to_numpy()
+    remaining = ~is_datetime & ~serial_mask & (text != "").to_numpy()
+    if remaining.any():
+        sub = text[remaining]
+        parsed = pd.Series(pd.NaT, index=sub.index, dtype="datetime64[ns]")
+        for pattern in _DATE_PATTERNS:
+            parts = sub.str.extract(pattern)
+            found = parts["y"].notna() & parsed.isna()
+            if found.any():
+                frame = parts[found].astype(int).rename(columns={"y": "year", "m": "month", "d": "day"})
+                parsed[found] = pd.to_datetime(frame, errors="coerce")
+        result[remaining] = parsed.to_numpy()
+    return result, (text != "").to_numpy()
+
+
+def _parse_dates(uniques, date1904) -> Parsed:
+    values, filled = _dates_from(uniques, date1904)
+    reason, reject = _reasons(len(uniques))
+    reason[filled & values.isna().to_numpy()] = "无法识别的日期（可用：2020-04-15、2020.4.15、2020/4/5、20200415、2020年4月15日）"
+    return Parsed(values, reason, reject)
+
+
+def _parse_year_months(uniques, date1904) -> Parsed:
+    text = uniques_to_text(uniques)
+    reason, reject = _reasons(len(uniques))
+    parts = text.str.extract(r"^(?P<y>\d{4})(?:[-/.年]?(?P<m>\d{1,2})月?)(?:[-/.]?\d{1,2}日?)?(?:\s.*)?$")
+    months = pd.to_numeric(parts["m"], errors="coerce")
+    ok = parts["y"].notna() & months.between(1, 12) & ~text.str.fullmatch(r"\d{5}(\.\d+)?").fillna(False)
+    values = (parts["y"] + months.astype("Int64").astype("string").str.zfill(2)).where(ok)
+    # Whole dates (datetime cells, serials) also give a month.
+    dates, _ = _dates_from(uniques, date1904)
+    from_date = dates.dt.strftime("%Y%m")
+    values = values.where(values.notna(), from_date.where(dates.notna() & ~ok))
+    bad = (text != "") & values.isna()
+    reason[bad.to_numpy()] = "无法识别的年月（应为 YYYYMM，如 202004）"
+    return Parsed(values.astype("string"), reason, reject)
+
+
+_MULTI_SEPARATORS = r"[,，、;；/|]"
+
+
+def _parse_categories(uniques, column) -> Parsed:
+    text = uniques_to_text(uniques)
+    reason, reject = _reasons(len(uniques))
+    canonical = {normalize_header(value): value for value in column.allowed or ()}
+    if column.multi:
+        def canonical_multi(value):
+            parts = [canonical.get(normalize_header(p), p) for p in re.split(_MULTI_SEPARATORS, value) if p.strip()]
+            return ",".join(parts)
+        values = text.map(canonical_multi)
+    else:
+        key = text.map(normalize_header)
+        values = key.map(canonical).where(key.isin(canonical.keys()), text)
+    # Values outside `allowed` stay as written here: the pandera schema
+    # reports them and blanks them.
+    values = values.where(values != "", None).astype("string")
+    return Parsed(values, reason, reject)
+
+
+def id_check_digit_ok(ids: pd.Series) -> pd.Series:
+    """Check the ISO 7064 MOD 11-2 check digit of 18-character ID numbers.
+
+    Parameters
+    ----------
+    ids : Series of str
+        Values of 17 digits followed by a digit or ``X``.
+
+    Returns
+    -------
+    Series of bool
+    """
+    if len(ids) == 0:
+        return pd.Series([], dtype=bool, index=ids.index)
+    raw = np.frombuffer("".join(ids.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    digits = (raw[:, :17] - ord("0")).astype(np.int64)
+    expected = _ID_CHECK[(digits @ _ID_WEIGHTS) % 11]
+    actual = raw[:, 17].view("S1").astype(str)
+    return pd.Series(expected == actual, index=ids.index)
+
+
+def parse_id_numbers(uniques: np.ndarray) -> Parsed:
+    """Parse ID numbers (证件号码).
+
+    18-character resident IDs (a trailing ``x`` becomes ``X``), 15-digit
+    first-generation IDs and 20- or 22-digit disability certificate numbers
+    are accepted. Numbers that Excel stored as floats with more than 15
+    digits, text in scientific notation, and 18-digit values ending in
+    ``000`` whose check digit fails (a 15-digit float padded with zeros) are
+    rejected as destroyed. A well-formed ID with a wrong check digit is kept
+    with a warning.
+
+    Returns
+    -------
+    Parsed
+        ``extra["id_type"]`` holds ``居民身份证`` or ``残疾人证`` by length.
+    """
+    text = uniques_to_text(uniques).str.replace(r"^'|\s", "", regex=True).str.upper()
+    n = len(uniques)
+    reason, reject = _reasons(n)
+    numeric = _is_number_cell(uniques)
+    lengths = text.str.len().to_numpy()
+    resident = text.str.fullmatch(r"\d{17}[\dX]").fillna(False).to_numpy(dtype=bool)
+    old = text.str.fullmatch(r"\d{15}").fillna(False).to_numpy(dtype=bool)
+    disability = text.str.fullmatch(r"\d{20}|\d{22}").fillna(False).to_numpy(dtype=bool)
+    scientific = text.str.match(_SCIENTIFIC.pattern).fillna(False).to_numpy(dtype=bool)
+
+    check_ok = np.ones(n, dtype=bool)
+    check_ok[resident] = id_check_digit_ok(text[resident]).to_numpy()
+    padded = resident & ~check_ok & text.str.endswith("000").fillna(False).to_numpy(dtype=bool)
+    lost = scientific | (numeric & (lengths > 15)) | padded
+    empty = lengths == 0
+    malformed = ~(resident | old | disability) & ~lost & ~empty
+
+    reason[resident & ~check_ok] = "身份证号校验位错误（已导入，请核实）"
+    reason[old & ~lost] = "15 位旧身份证号（已导入，请核实并换成 18 位）"
+    reason[malformed] = "证件号码格式无效（应为 18 位身份证号，或 20/22 位残疾人证号）"
+    reason[lost] = PRECISION_LOST
+    reason[empty] = "证件号码为空"
+    reject[lost | malformed | empty] = True
+
+    values = text.where(~(reject | empty), None).astype("string")
+    id_type = pd.Series(np.where(disability, "残疾人证", np.where(resident | old, "居民身份证", None)), dtype="string")
+    return Parsed(values, reason, reject, extra={"id_type": id_type.where(~reject)})
+
+
+def id_birth_and_sex(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Derive birth dates and sexes from 18-digit IDs (or the first 18 digits
+    of a disability certificate number); missing where the ID gives none."""
+    ids = ids.astype("string")
+    usable = ids.str.fullmatch(r"\d{17}[\dX](\d{2}|\d{4})?").fillna(False).astype(bool)
+    birth = pd.to_datetime(ids.str.slice(6, 14).where(usable), format="%Y%m%d", errors="coerce")
+    sex_digit = pd.to_numeric(ids.str.slice(16, 17).where(usable), errors="coerce")
+    sex = pd.Series(np.where(sex_digit % 2 == 1, "男", "女"), index=ids.index, dtype="string")
+    return birth, sex.where(sex_digit.notna() & birth.notna())
+
+
+def clean_series_text(values: pd.Series) -> pd.Series:
+    """Return cleaned text of a Series of raw cells (see `clean_text`)."""
+    return clean_text(values.astype("str"))
