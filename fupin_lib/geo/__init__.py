@@ -10,6 +10,7 @@ from ._divisions import (
     parent_code,
     townships_of_county,
 )
+from ._polygons import county_code_mismatches, county_polygons
 
 __all__ = [
     "divisions",
@@ -19,4 +20,6 @@ __all__ = [
     "parent_code",
     "counties_of_city",
     "townships_of_county",
+    "county_polygons",
+    "county_code_mismatches",
 ]
