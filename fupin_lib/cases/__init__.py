@@ -44,6 +44,7 @@ from ._repository import (
 )
 from ._retry import StoreBusyError
 from ._runs import upsert_run_results
+from ._synthetic import synthetic_run_results
 from ._workflow import ACTIONS, ROLE_LABELS, ROLES, STATES, TRANSITIONS, allowed_actions, next_state
 from .access import User, area_clause, scope_query
 
@@ -55,7 +56,7 @@ __all__ = [
     "create_user", "list_users", "disable_user", "revoke_token", "authenticate_token",
     "get_user", "create_session", "resolve_session", "end_session", "issue_ticket",
     "redeem_ticket", "ensure_demo_admin",
-    "upsert_run_results", "load_queue", "get_case", "case_history", "decide", "bulk_decide",
+    "upsert_run_results", "synthetic_run_results", "load_queue", "get_case", "case_history", "decide", "bulk_decide",
     "assign_case", "list_cadres", "record_audit", "read_audit_log", "export_queue",
     "export_audit_log", "problem_types", "CATEGORIES", "ELIMINATION_METHODS", "QUEUE_HEADERS",
     "backup_db", "restore_db", "StoreBusyError",

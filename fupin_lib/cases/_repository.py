@@ -482,7 +482,7 @@ def assign_case(case_id: int, cadre_name: str, user: User, *, version: int, note
         with connection.execution_options(fupin_write=True).begin():
             case = _load_case(connection, case_id, user)
             cadre = connection.execute(
-                select(UserAccount).where(UserAccount.name == cadre_name)).scalar_one_or_none()
+                select(UserAccount.__table__).where(UserAccount.name == cadre_name)).first()
             if cadre is None or cadre.role != "cadre" or cadre.disabled:
                 raise ParameterError(f"帮扶干部 {cadre_name!r} 不存在或已停用。")
             if not case["village_code"].startswith(cadre.area_code):
