@@ -8,6 +8,21 @@ into problem items tracked to closure.
 """
 
 from ._engine import HIT_COLUMNS, HIT_HEADERS, run_checks
+from ._ledger import (
+    OPEN_STATUSES,
+    STATUSES,
+    TRANSITIONS,
+    VERIFICATION_CODE,
+    LedgerSummary,
+    ProblemItem,
+    ensure_ledger_tables,
+    household_closed,
+    read_ledger,
+    set_status,
+    update_ledger,
+    verification_problems,
+)
+from ._monitoring import CRITERIA, monitoring_flags
 from ._registry import CATALOGUE, KINDS, SCOPES, SEVERITIES, Check, catalogue_frame, catalogue_markdown
 from ._settings import CheckSettings, ChecksConfig, load_check_config, resolve_checks
 
@@ -20,8 +35,22 @@ __all__ = [
     "catalogue_frame",
     "catalogue_markdown",
     "run_checks",
+    "monitoring_flags",
+    "CRITERIA",
     "HIT_COLUMNS",
     "HIT_HEADERS",
+    "ProblemItem",
+    "LedgerSummary",
+    "STATUSES",
+    "OPEN_STATUSES",
+    "TRANSITIONS",
+    "VERIFICATION_CODE",
+    "ensure_ledger_tables",
+    "update_ledger",
+    "set_status",
+    "household_closed",
+    "read_ledger",
+    "verification_problems",
     "CheckSettings",
     "ChecksConfig",
     "load_check_config",
