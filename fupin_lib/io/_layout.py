@@ -91,20 +91,20 @@ def detect_header(rows: list[list]) -> Layout | None:
         None when no row matches at least two known headers.
     """
     texts = [[cell_to_text(cell).strip() for cell in row] for row in rows[:HEADER_SCAN_ROWS]]
+    singles = [_score(row) for row in texts]
     best = None
     for position, row in enumerate(texts):
-        candidates = [(row, 1)]
-        if position + 1 < len(texts):
-            below = texts[position + 1]
-            width = max(len(row), len(below))
-            row_padded = row + [""] * (width - len(row))
-            below_padded = below + [""] * (width - len(below))
-            merged = [lower or upper for upper, lower in zip(row_padded, below_padded)]
-            candidates.append((merged, 2))
-        for cells, n_rows in candidates:
-            score = _score(cells)
-            if best is None or score > best[0]:
-                best = (score, position, n_rows, cells)
+        if best is None or singles[position] > best[0]:
+            best = (singles[position], position, 1, row)
+    for position in range(len(texts) - 1):
+        upper, lower = texts[position], texts[position + 1]
+        width = max(len(upper), len(lower))
+        upper = upper + [""] * (width - len(upper))
+        lower = lower + [""] * (width - len(lower))
+        merged = [low or up for up, low in zip(upper, lower)]
+        score = _score(merged)
+        if score > max(singles[position], singles[position + 1]) and score > best[0]:
+            best = (score, position, 2, merged)
     if best is None or best[0] < 2:
         return None
     score, position, n_rows, cells = best

@@ -243,7 +243,7 @@ def _read_csv(path: Path) -> RawSheet:
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
     first_line = layout.header_row + 2
-    row_numbers = _csv_line_numbers(data, first_line, table.num_rows, skipped_lines)
+    row_numbers, skipped_lines = _csv_line_numbers(data, first_line, table.num_rows, len(names), skipped_lines)
     columns = [table.column(n).combine_chunks() for n in names]
     blank = np.ones(table.num_rows, dtype=bool)
     for column in columns:
@@ -262,34 +262,36 @@ def _skipped_rows(skipped_lines):
             if text.strip().strip(",")]
 
 
-def _csv_line_numbers(data: bytes, first_line: int, n_rows: int, skipped) -> np.ndarray:
-    """Number the parsed CSV rows by their line in the file.
+def _csv_line_numbers(data: bytes, first_line: int, n_rows: int, width: int, skipped) -> tuple[np.ndarray, list]:
+    """Number the parsed CSV rows by the line where each starts.
 
-    Rows are assumed to take one line each; when the file contains empty
-    lines, quoted line breaks or skipped rows the lines are counted exactly
-    in one pass over the bytes.
+    Returns
+    -------
+    row_numbers : ndarray of int64
+    skipped : list of tuple
+        ``(line, text)`` of the records with a wrong number of fields.
+
+    Notes
+    -----
+    A file without quotes, empty lines or bad records has one row per line;
+    otherwise the lines are counted in one pass of the ``csv`` module.
     """
     simple = not skipped and b'"' not in data and b"\n\n" not in data and b"\r\n\r\n" not in data
     if simple:
-        return np.arange(first_line, first_line + n_rows, dtype=np.int64)
-    text = data.decode("utf-8")
-    lines = text.splitlines()
-    numbers = []
+        return np.arange(first_line, first_line + n_rows, dtype=np.int64), []
+    lines = data.decode("utf-8").splitlines()
     reader = csv.reader(io.StringIO("\n".join(lines[first_line - 1:])))
-    skipped_set = {number for number, _ in skipped if number is not None}
-    for _ in reader:
-        line = first_line + reader.line_num - 1
-        # reader.line_num is the last physical line of the record; the row
-        # starts at the first one, which Excel shows.
-        numbers.append(line)
-    starts = []
-    previous_end = first_line - 1
-    for end in numbers:
-        starts.append(previous_end + 1)
-        previous_end = end
-    # Keep the lines that pyarrow turned into rows: non-empty and not skipped.
-    kept = [start for start in starts if lines[start - 1].strip() and start not in skipped_set]
+    kept, bad = [], []
+    start = first_line
+    for record in reader:
+        end = first_line + reader.line_num - 1
+        if any(field.strip() for field in record):
+            if len(record) == width:
+                kept.append(start)
+            else:
+                bad.append((start, ",".join(record)))
+        start = end + 1
     if len(kept) != n_rows:
         logger.warning("CSV line numbering found %s rows, pyarrow %s; numbering by position", len(kept), n_rows)
-        return np.arange(first_line, first_line + n_rows, dtype=np.int64)
-    return np.asarray(kept, dtype=np.int64)
+        return np.arange(first_line, first_line + n_rows, dtype=np.int64), [(n, t) for n, t in skipped]
+    return np.asarray(kept, dtype=np.int64), bad

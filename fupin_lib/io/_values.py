@@ -159,7 +159,8 @@ def _excel_serial_to_date(serial: pd.Series, date1904: bool) -> pd.Series:
     # Excel's 1900 system counts from 1899-12-30 (it treats 1900 as a leap
     # year); the 1904 system counts from 1904-01-01.
     origin = pd.Timestamp("1904-01-01") if date1904 else pd.Timestamp("1899-12-30")
-    days = serial.where((serial >= 1) & (serial < 2958466))
+    # Serials beyond 2199-12-31 are not dates of people or events.
+    days = serial.where((serial >= 1) & (serial <= 109574))
     return origin + pd.to_timedelta(days.round(), unit="D")
 
 
