@@ -231,13 +231,16 @@ def _offer_gains(matcher: JobMatcher, subset: pd.DataFrame, trainings: pd.DataFr
     threshold = np.float32(np.log(min_fit / (1 - min_fit)))
     weight = np.float32(matcher.weights_["skill"])
     gains = np.zeros((len(subset), len(trainings)), dtype=np.int64)
-    for rows, columns, table, inverse in matcher._tasks(arrays, postings.openings > 0):
-        score = matcher._score_block(arrays, rows, columns, table, inverse)
-        current = matcher._similarity_block("skill", arrays, rows, columns)
-        below = np.isfinite(score) & (score < threshold)
-        for t in range(len(trainings)):
-            lift = weight * np.maximum(training_similarity[t, columns][None, :] - current, 0)
-            opened = (below & (score + lift >= threshold)).sum(axis=1)
-            reachable = pd.isna(training_county.iloc[t]) | (laborer_county[rows] == training_county.iloc[t])
-            gains[rows, t] = np.where(reachable, opened, 0)
+    scorer = matcher._scorer(arrays, postings.openings > 0)
+    for group in scorer.groups():
+        for part in scorer.chunks(group):
+            rows = group.rows[part]
+            score = scorer.score(group, part)
+            current = scorer.similarity("skill", rows, group.columns)
+            below = np.isfinite(score) & (score < threshold)
+            for t in range(len(trainings)):
+                lift = weight * np.maximum(training_similarity[t, group.columns][None, :] - current, 0)
+                opened = (below & (score + lift >= threshold)).sum(axis=1)
+                reachable = pd.isna(training_county.iloc[t]) | (laborer_county[rows] == training_county.iloc[t])
+                gains[rows, t] = np.where(reachable, opened, 0)
     return gains

@@ -71,8 +71,8 @@ def subsidy_eligibility(members: pd.DataFrame, households: pd.DataFrame, *, year
     ``household_types`` (or it is monitored and ``include_monitored``) and
     the employment channel is not excluded (公益性岗位 by default, paid
     through the post itself). The first rule whose months range contains the
-    laborer's 务工时间 (and whose channels, when listed, contain the channel)
-    applies.
+    laborer's months of work (务工时间 or 公益性岗位月数, the larger) and whose
+    channels, when listed, contain the channel applies.
 
     Returns
     -------
@@ -92,7 +92,9 @@ def _apply_subsidy_rules(laborers: pd.DataFrame, settings: MatchingSettings) -> 
     if rules.include_monitored:
         in_scope |= _text(laborers["monitoring_category"]) != ""
     in_scope &= ~laborers["channel"].isin(rules.exclude_channels)
-    months = pd.to_numeric(laborers["work_months"], errors="coerce").fillna(0)
+    # Months worked in any channel, as in is_employed.
+    months = np.maximum(pd.to_numeric(laborers["work_months"], errors="coerce").fillna(0),
+                        pd.to_numeric(laborers["public_job_months"], errors="coerce").fillna(0))
 
     rule = pd.Series("", index=laborers.index, dtype=object)
     kind = pd.Series("", index=laborers.index, dtype=object)

@@ -100,10 +100,12 @@ def evaluate_matcher(laborers: pd.DataFrame, postings: pd.DataFrame, placements:
         "random": JobMatcher(weights={f: 0.0 for f in FEATURES}, settings=settings, n_jobs=n_jobs).fit(postings, laborers),
     }
     # Random order among feasible postings: a random constant per posting.
-    matchers["random"]._posting_bias = rng.random(len(postings)).astype(np.float32)
+    matchers["random"]._posting_bias = rng.random_sample(len(postings)).astype(np.float32)
 
     test_rows = np.flatnonzero(laborers["id_number"].astype("string").isin(test_people).to_numpy())
-    relevant_ids = kept.groupby(kept["id_number"].astype("string"))["posting_id"].agg(lambda s: set(s.astype(str)))
+    relevant_ids: dict[str, set] = {}
+    for person, posting in zip(kept["id_number"].astype(str), kept["posting_id"].astype(str)):
+        relevant_ids.setdefault(person, set()).add(posting)
     rows = []
     for method, matcher in matchers.items():
         everyone = matcher.recommend(laborers, k=k, explain=False)

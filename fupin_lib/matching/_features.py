@@ -27,8 +27,14 @@ _KM_PER_DEGREE_LON_EQUATOR = 111.320
 _SEPARATORS = re.compile(r"[\s,，、;；。.:：/\\()（）\[\]【】\-_|]+")
 
 
-def _clean_text(text: str) -> str:
-    return _SEPARATORS.sub(" ", text).strip()
+def _char_ngrams(text: str) -> list[str]:
+    """Character unigrams and bigrams inside each word: no n-gram spans a
+    separator, so unrelated texts share no padding n-grams."""
+    grams = []
+    for word in _SEPARATORS.split(text):
+        grams.extend(word)
+        grams.extend(word[i:i + 2] for i in range(len(word) - 1))
+    return grams
 
 
 def _strings(series) -> pd.Series:
@@ -43,9 +49,8 @@ class TextEncoder:
     so the dot product of two vectors is their cosine similarity.
     """
 
-    def __init__(self, ngram_range=(1, 2)):
-        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=ngram_range,
-                                          sublinear_tf=True, preprocessor=_clean_text)
+    def __init__(self):
+        self.vectorizer = TfidfVectorizer(analyzer=_char_ngrams, sublinear_tf=True)
 
     def fit(self, texts: pd.Series) -> "TextEncoder":
         distinct = pd.unique(_strings(texts))

@@ -15,25 +15,21 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
 
 from .._errors import FupinError
+from ._blocks import BlockScorer, top_columns
 from ._explain import explain_pairs
 from ._features import (
     LaborerArrays,
     PostingArrays,
     TextEncoder,
     code_vocabularies,
-    constraint_table,
-    distance_km,
     feasible_pairs,
-    laborer_classes,
     pair_features,
 )
-from ._settings import FEATURES, INTENTIONS, MatchingSettings, load_matching_settings
+from ._settings import FEATURES, MatchingSettings, load_matching_settings
 
 __all__ = ["JobMatcher", "kept_placements"]
 
 logger = logging.getLogger(__name__)
-
-_LEVEL_OF_INTENTION = ("township", "county", "province", None)
 
 
 def kept_placements(placements: pd.DataFrame, settings: MatchingSettings) -> pd.Series:
@@ -185,7 +181,7 @@ class JobMatcher(BaseEstimator):
         rng = check_random_state(self.random_state)
         draws = max(1, self.negatives_per_placement) * len(li)
         neg_l = rng.choice(np.unique(li), size=draws)
-        neg_p = rng.integers(0, self.n_postings_, size=draws)
+        neg_p = rng.randint(0, self.n_postings_, size=draws)
         ok = feasible_pairs(arrays, self.arrays_, neg_l, neg_p, self.settings_)
         placed = set(zip(li.tolist(), pj.tolist()))
         ok &= np.array([(a, b) not in placed for a, b in zip(neg_l.tolist(), neg_p.tolist())], dtype=bool)
@@ -307,134 +303,29 @@ class JobMatcher(BaseEstimator):
 
     # --- the block engine -------------------------------------------------------
 
+    def _scorer(self, arrays: LaborerArrays, allowed: np.ndarray) -> BlockScorer:
+        return BlockScorer(self.weights_, self.settings_, arrays, self.arrays_, allowed,
+                           self.chunk_size, posting_bias=self._posting_bias)
+
     def _top_k(self, arrays: LaborerArrays, k: int, allowed: np.ndarray):
         n = len(arrays)
         top_postings = np.full((n, k), -1, dtype=np.int64)
         top_scores = np.full((n, k), -np.inf, dtype=np.float32)
-        tasks = list(self._tasks(arrays, allowed))
+        scorer = self._scorer(arrays, allowed)
 
-        def run(task):
-            rows, columns, classes, inverse = task
-            postings, scores = self._score_chunk(arrays, rows, columns, classes, inverse, k)
+        def run(group, part):
+            rows = group.rows[part]
+            postings, scores = top_columns(scorer.score(group, part), group.columns, k)
             top_postings[rows, :postings.shape[1]] = postings
             top_scores[rows, :scores.shape[1]] = scores
 
-        if self.n_jobs > 1 and len(tasks) > 1:
+        if self.n_jobs > 1:
             with ThreadPoolExecutor(max_workers=int(self.n_jobs)) as pool:
-                list(pool.map(run, tasks))
+                futures = [pool.submit(run, group, part) for group in scorer.groups() for part in scorer.chunks(group)]
+                for future in futures:
+                    future.result()
         else:
-            for task in tasks:
-                run(task)
+            for group in scorer.groups():
+                for part in scorer.chunks(group):
+                    run(group, part)
         return top_postings, top_scores
-
-    def _tasks(self, arrays: LaborerArrays, allowed: np.ndarray):
-        """Yield chunks of laborers that share one candidate set of postings:
-        laborers of one area and work intention, against the allowed
-        postings inside the area of that intention."""
-        wants = arrays.intention >= 0
-        for level_index, level in enumerate(_LEVEL_OF_INTENTION):
-            members = np.flatnonzero(wants & (arrays.intention == level_index))
-            if not len(members):
-                continue
-            if level is None:
-                groups = {None: members}
-            else:
-                codes = arrays.codes[level][members]
-                order = np.argsort(codes, kind="stable")
-                split = np.flatnonzero(np.diff(codes[order])) + 1
-                groups = {int(codes[g[0]]): g for g in np.split(members[order], split)}
-            for code, rows in groups.items():
-                inside = allowed if code is None else allowed & (self.arrays_.codes[level] == code)
-                columns = np.flatnonzero(inside)
-                if not len(columns):
-                    continue
-                classes, inverse = laborer_classes(arrays, rows)
-                table = constraint_table(classes, self.arrays_, columns)
-                step = max(1, int(self.chunk_size) // len(columns))
-                for start in range(0, len(rows), step):
-                    yield rows[start:start + step], columns, table, inverse[start:start + step]
-
-    def _score_chunk(self, arrays, rows, columns, table, inverse, k):
-        return _top_columns(self._score_block(arrays, rows, columns, table, inverse), columns, k)
-
-    def _score_block(self, arrays, rows, columns, table, inverse):
-        """Scores of laborers `rows` against postings `columns`, -inf where a
-        hard constraint fails. `table` and `inverse` come from `_tasks`."""
-        postings = self.arrays_
-        weights = self.weights_
-        settings = self.settings_
-
-        feasible = table[inverse]
-        if arrays.has_xy[rows].all() and postings.has_xy[columns].all():
-            dx = arrays.x[rows][:, None] - postings.x[columns][None, :]
-            dy = arrays.y[rows][:, None] - postings.y[columns][None, :]
-            distance = np.sqrt(dx * dx + dy * dy)
-        else:
-            distance, _ = distance_km(arrays, postings, rows[:, None], columns[None, :], settings)
-        limits = np.array([settings.max_distance_km[name] or np.inf for name in INTENTIONS], dtype=np.float32)
-        row_limits = limits[arrays.intention[rows]]
-        if np.isfinite(row_limits).any():
-            feasible &= distance <= row_limits[:, None]
-        proximity = 1.0 / (1.0 + distance * np.float32(1.0 / settings.proximity_scale_km))
-
-        score = np.zeros((len(rows), len(columns)), dtype=np.float32)
-        for name in ("skill", "experience"):
-            if weights[name] != 0:
-                score += np.float32(weights[name]) * self._similarity_block(name, arrays, rows, columns)
-        # proximity * (w_proximity + w_caring * caring_i - w_housing * housing_j)
-        # plus the per-posting constant covers proximity, caring_proximity and
-        # housing_far in one pass over the block.
-        proximity_weight = (weights["proximity"] + weights["caring_proximity"] * arrays.caring[rows]).astype(np.float32)
-        score += proximity * (proximity_weight[:, None] - np.float32(weights["housing_far"]) * postings.housing[columns][None, :])
-        constant = (weights["intercept"] + weights["housing_far"] * postings.housing[columns]
-                    + weights["public_job"] * postings.public_job[columns]).astype(np.float32)
-        if self._posting_bias is not None:
-            constant = constant + self._posting_bias[columns]
-        score += constant[None, :]
-        score += self._wage_scores(arrays, rows, columns)
-        score[~feasible] = -np.inf
-        return score
-
-    def _similarity_block(self, name, arrays, rows, columns):
-        """Cosine similarity of the laborers' and postings' texts of feature
-        `name` ("skill" or "experience"), computed on distinct text pairs and
-        gathered to the block."""
-        postings = self.arrays_
-        l_ids, l_matrix = getattr(arrays, f"{name}_ids"), getattr(arrays, f"{name}_matrix")
-        p_ids, p_matrix = getattr(postings, f"{name}_ids"), getattr(postings, f"{name}_matrix")
-        if l_matrix is None or p_matrix is None:
-            return np.zeros((len(rows), len(columns)), dtype=np.float32)
-        l_distinct, l_inverse = np.unique(l_ids[rows], return_inverse=True)
-        p_distinct, p_inverse = np.unique(p_ids[columns], return_inverse=True)
-        similarity = (l_matrix[l_distinct] @ p_matrix[p_distinct].T).toarray().astype(np.float32)
-        return similarity[l_inverse.ravel()[:, None], p_inverse.ravel()[None, :]]
-
-    def _wage_scores(self, arrays, rows, columns):
-        weight = np.float32(self.weights_["wage"])
-        postings = self.arrays_
-        gap = (postings.log_wage[columns] * weight)[None, :] - (arrays.log_expected_wage[rows] * weight)[:, None]
-        bound = abs(weight)
-        wage = np.clip(gap, -bound, bound)
-        known_rows = arrays.has_expected_wage[rows]
-        known_columns = postings.has_wage[columns]
-        if not known_rows.all():
-            wage *= known_rows[:, None]
-        if not known_columns.all():
-            wage *= known_columns[None, :]
-        return wage
-
-
-def _top_columns(score: np.ndarray, columns: np.ndarray, k: int):
-    """Best `k` columns of each row of `score`, ordered by score and then by
-    posting index; infeasible entries come back as -1 / -inf."""
-    k = min(k, score.shape[1])
-    if k < score.shape[1]:
-        part = np.argpartition(-score, k - 1, axis=1)[:, :k]
-    else:
-        part = np.broadcast_to(np.arange(score.shape[1]), score.shape).copy()
-    part_scores = np.take_along_axis(score, part, axis=1)
-    order = np.lexsort((columns[part], -part_scores), axis=1)
-    best = np.take_along_axis(part, order, axis=1)
-    best_scores = np.take_along_axis(part_scores, order, axis=1)
-    postings = np.where(np.isfinite(best_scores), columns[best], -1)
-    return postings, best_scores
