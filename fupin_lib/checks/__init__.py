@@ -1,7 +1,7 @@
 """Consistency checks (疑点核查), monitoring criteria and the problem ledger
 (整改台账).
 
-The catalogue holds every coded check (`CATALOGUE`, `catalogue_frame`);
+The catalogue contains every coded check (`CATALOGUE`, `catalogue_frame`);
 `run_checks` runs the enabled ones over one county's canonical tables;
 `monitoring_flags` applies the monitoring criteria; `update_ledger` turns hits
 into problem items tracked to closure.
@@ -24,6 +24,15 @@ from ._ledger import (
 )
 from ._monitoring import CRITERIA, monitoring_flags
 from ._registry import CATALOGUE, KINDS, SCOPES, SEVERITIES, Check, catalogue_frame, catalogue_markdown
+from ._run import (
+    CheckRun,
+    check_partition,
+    check_root,
+    problem_table,
+    summary_tables,
+    summary_text,
+    write_check_reports,
+)
 from ._settings import CheckSettings, ChecksConfig, load_check_config, resolve_checks
 
 __all__ = [
@@ -51,6 +60,13 @@ __all__ = [
     "household_closed",
     "read_ledger",
     "verification_problems",
+    "CheckRun",
+    "check_partition",
+    "check_root",
+    "problem_table",
+    "summary_tables",
+    "summary_text",
+    "write_check_reports",
     "CheckSettings",
     "ChecksConfig",
     "load_check_config",

@@ -1,6 +1,6 @@
 """The tables a check reads, with derived values computed once per run.
 
-Checks receive a `CheckContext`. It holds the household and member tables of
+Checks receive a `CheckContext`. It contains the household and member tables of
 one county and year (indexes reset), the resolved settings, and cached
 helpers: ages, the position of each member's household, and household-level
 aggregates of member flags (an ``any`` or a count over the family, computed
@@ -89,25 +89,25 @@ class CheckContext:
 
     # --- member helpers ---------------------------------------------------
 
-    def m(self, column: str) -> pd.Series:
+    def member_text(self, column: str) -> pd.Series:
         """Member column as text, missing values as ``""``."""
         key = ("members", column)
         if key not in self._text:
             self._text[key] = text(self.members[column])
         return self._text[key]
 
-    def h(self, column: str) -> pd.Series:
+    def household_text(self, column: str) -> pd.Series:
         """Household column as text, missing values as ``""``."""
         key = ("households", column)
         if key not in self._text:
             self._text[key] = text(self.households[column])
         return self._text[key]
 
-    def mnum(self, column: str) -> np.ndarray:
+    def member_number(self, column: str) -> np.ndarray:
         """Member column as float, missing values as NaN."""
         return pd.to_numeric(self.members[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
-    def hnum(self, column: str) -> np.ndarray:
+    def household_number(self, column: str) -> np.ndarray:
         """Household column as float, missing values as NaN."""
         return pd.to_numeric(self.households[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
@@ -119,20 +119,20 @@ class CheckContext:
 
     def has_health(self, value: str) -> np.ndarray:
         """Members whose (possibly comma-joined) health contains `value`."""
-        return flag(self.m("health").str.contains(value, regex=False))
+        return flag(self.member_text("health").str.contains(value, regex=False))
 
     @functools.cached_property
     def is_student(self) -> np.ndarray:
         """Members in school: a school status other than blank, pre-school,
         dropout or other."""
-        return ~self.m("school_status").isin(["", "学龄前儿童", "辍学", "其他"]).to_numpy()
+        return ~self.member_text("school_status").isin(["", "学龄前儿童", "辍学", "其他"]).to_numpy()
 
     @functools.cached_property
     def is_working(self) -> np.ndarray:
         """Members who worked in the year: a work status other than 未务工, or
         work months above zero."""
-        status = self.m("work_status")
-        months = np.nan_to_num(self.mnum("work_months"))
+        status = self.member_text("work_status")
+        months = np.nan_to_num(self.member_number("work_months"))
         return flag((status != "") & (status != "未务工")) | (months > 0)
 
     # --- household helpers ------------------------------------------------
@@ -181,7 +181,7 @@ class CheckContext:
     @functools.cached_property
     def risks(self) -> pd.DataFrame:
         """The five risk columns as text."""
-        return pd.DataFrame({f"risk_{i}": self.h(f"risk_{i}") for i in range(1, 6)})
+        return pd.DataFrame({f"risk_{i}": self.household_text(f"risk_{i}") for i in range(1, 6)})
 
     def has_risk(self, risk: str) -> np.ndarray:
         """Households with `risk` among risk_1 … risk_5."""

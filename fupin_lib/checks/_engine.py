@@ -61,6 +61,8 @@ def _describe(frame: pd.DataFrame, table: str, fields: Iterable[str]) -> pd.Seri
         values = frame[column]
         if pd.api.types.is_datetime64_any_dtype(values):
             values = values.dt.strftime("%Y-%m-%d")
+        if pd.api.types.is_bool_dtype(values):
+            values = values.astype("boolean").map({True: "是", False: "否"})
         values = values.astype("string")
         if column in _MASKERS:
             values = _MASKERS[column](values)

@@ -17,20 +17,20 @@ _OUT_OF_COUNTY = ("县外省内务工", "省外务工")
 @register("5_01_001", "健康状况为残疾但没有残疾证号", kind="health", scope="member", severity="error",
           fields=("members.health", "members.disability_cert_no"))
 def _disabled_without_certificate(ctx):
-    return ctx.has_health("残疾") & flag(ctx.m("disability_cert_no") == "")
+    return ctx.has_health("残疾") & flag(ctx.member_text("disability_cert_no") == "")
 
 
 @register("5_01_002", "填写了残疾类别或等级但健康状况不含残疾", kind="health", scope="member",
           severity="error", fields=("members.health", "members.disability_type", "members.disability_grade"))
 def _disability_fields_without_disability(ctx):
-    filled = flag((ctx.m("disability_type") != "") | (ctx.m("disability_grade") != ""))
+    filled = flag((ctx.member_text("disability_type") != "") | (ctx.member_text("disability_grade") != ""))
     return filled & ~ctx.has_health("残疾")
 
 
 @register("5_01_003", "健康状况为残疾但残疾类别或等级为空", kind="health", scope="member", severity="warning",
           fields=("members.health", "members.disability_type", "members.disability_grade"))
 def _disability_without_type(ctx):
-    empty = flag((ctx.m("disability_type") == "") | (ctx.m("disability_grade") == ""))
+    empty = flag((ctx.member_text("disability_type") == "") | (ctx.member_text("disability_grade") == ""))
     return ctx.has_health("残疾") & empty
 
 
@@ -38,14 +38,14 @@ def _disability_without_type(ctx):
           severity="warning", fields=("members.disability_type", "members.disability_grade",
                                       "members.labor_skill"))
 def _severe_disability_full_labor(ctx):
-    severe = flag((ctx.m("disability_type") == "肢体") & ctx.m("disability_grade").isin(["一级", "二级"]))
-    return severe & ctx.m("labor_skill").isin(["普通劳动力", "技能劳动力"]).to_numpy()
+    severe = flag((ctx.member_text("disability_type") == "肢体") & ctx.member_text("disability_grade").isin(["一级", "二级"]))
+    return severe & ctx.member_text("labor_skill").isin(["普通劳动力", "技能劳动力"]).to_numpy()
 
 
 @register("5_01_005", "健康状况同时填写健康与疾病或残疾", kind="health", scope="member", severity="error",
           fields=("members.health",))
 def _healthy_and_ill(ctx):
-    health = ctx.m("health")
+    health = ctx.member_text("health")
     return ctx.has_health("健康") & flag(health.str.contains(",", regex=False))
 
 
@@ -54,7 +54,7 @@ def _healthy_and_ill(ctx):
                                     "households.risk_4", "households.risk_5",
                                     "households.main_poverty_cause", "members.health"))
 def _disability_risk_without_disabled(ctx):
-    cause = flag(ctx.h("main_poverty_cause") == "因残") | ctx.has_risk("因残")
+    cause = flag(ctx.household_text("main_poverty_cause") == "因残") | ctx.has_risk("因残")
     return cause & ~ctx.any_member(ctx.has_health("残疾")) & (ctx.member_count > 0)
 
 
@@ -63,7 +63,7 @@ def _disability_risk_without_disabled(ctx):
                                     "households.risk_4", "households.risk_5",
                                     "households.main_poverty_cause", "members.health"))
 def _illness_risk_without_ill(ctx):
-    cause = flag(ctx.h("main_poverty_cause") == "因病") | ctx.has_risk("因病")
+    cause = flag(ctx.household_text("main_poverty_cause") == "因病") | ctx.has_risk("因病")
     ill = ctx.has_health("长期慢性病") | ctx.has_health("患有大病")
     return cause & ~ctx.any_member(ill) & (ctx.member_count > 0)
 
@@ -109,28 +109,28 @@ def _serious_illness_uninsured(ctx):
 @register("7_01_001", "填写了务工所在地但务工时间为空或为 0", kind="work", scope="member",
           severity="error", fields=("members.work_place", "members.work_months"))
 def _place_without_months(ctx):
-    months = np.nan_to_num(ctx.mnum("work_months"))
-    return flag(ctx.m("work_place") != "") & (months <= 0)
+    months = np.nan_to_num(ctx.member_number("work_months"))
+    return flag(ctx.member_text("work_place") != "") & (months <= 0)
 
 
 @register("7_01_002", "填写了务工时间但务工所在地为空", kind="work", scope="member", severity="error",
           fields=("members.work_place", "members.work_months"))
 def _months_without_place(ctx):
-    months = np.nan_to_num(ctx.mnum("work_months"))
-    return flag(ctx.m("work_place") == "") & (months > 0)
+    months = np.nan_to_num(ctx.member_number("work_months"))
+    return flag(ctx.member_text("work_place") == "") & (months > 0)
 
 
 @register("7_01_003", "月工资低于下限", kind="work", scope="member", severity="warning",
           fields=("members.monthly_wage",))
 def _wage_too_low(ctx):
-    wage = ctx.mnum("monthly_wage")
+    wage = ctx.member_number("monthly_wage")
     return (wage > 0) & (wage < ctx.settings.min_monthly_wage)
 
 
 @register("7_01_004", "月工资高于上限", kind="work", scope="member", severity="warning",
           fields=("members.monthly_wage",))
 def _wage_too_high(ctx):
-    return ctx.mnum("monthly_wage") > ctx.settings.max_monthly_wage
+    return ctx.member_number("monthly_wage") > ctx.settings.max_monthly_wage
 
 
 @register("7_01_005", "技能劳动力或大专及以上学历的劳动年龄人员未务工", kind="work", scope="member",
@@ -138,7 +138,7 @@ def _wage_too_high(ctx):
                                    "members.work_status", "members.work_months"))
 def _skilled_not_working(ctx):
     s = ctx.settings
-    skilled = flag((ctx.m("labor_skill") == "技能劳动力") | ctx.m("education").isin(["大专", "本科及以上"]))
+    skilled = flag((ctx.member_text("labor_skill") == "技能劳动力") | ctx.member_text("education").isin(["大专", "本科及以上"]))
     in_age = (ctx.age >= s.min_labor_age) & (ctx.age <= s.max_labor_age)
     return skilled & in_age & ~ctx.is_student & ~ctx.is_working
 
@@ -146,39 +146,39 @@ def _skilled_not_working(ctx):
 @register("7_01_006", "计划外出务工但未登记就业服务需求", kind="work", scope="member", severity="info",
           fields=("members.plans_work_away", "members.service_need"))
 def _plan_without_need(ctx):
-    return ctx.member_is_true("plans_work_away") & flag(ctx.m("service_need") == "")
+    return ctx.member_is_true("plans_work_away") & flag(ctx.member_text("service_need") == "")
 
 
 @register("7_01_007", "务工时间超出 0–12 个月", kind="work", scope="member", severity="error",
           fields=("members.work_months",))
 def _months_out_of_range(ctx):
-    months = ctx.mnum("work_months")
+    months = ctx.member_number("work_months")
     return (months < 0) | (months > 12)
 
 
 @register("7_01_008", "丧失劳动力或无劳动力但登记有务工", kind="work", scope="member", severity="warning",
           fields=("members.labor_skill", "members.work_status", "members.work_months"))
 def _no_labor_working(ctx):
-    return ctx.m("labor_skill").isin(["丧失劳动力", "无劳动力"]).to_numpy() & ctx.is_working
+    return ctx.member_text("labor_skill").isin(["丧失劳动力", "无劳动力"]).to_numpy() & ctx.is_working
 
 
 @register("7_01_009", "公益性岗位月数超出 0–12 个月", kind="work", scope="member", severity="error",
           fields=("members.public_job_months",))
 def _public_months_out_of_range(ctx):
-    months = ctx.mnum("public_job_months")
+    months = ctx.member_number("public_job_months")
     return (months < 0) | (months > 12)
 
 
 @register("7_01_010", "务工状况为未务工但务工时间大于 0", kind="work", scope="member", severity="error",
           fields=("members.work_status", "members.work_months"))
 def _not_working_with_months(ctx):
-    months = np.nan_to_num(ctx.mnum("work_months"))
-    return flag(ctx.m("work_status") == "未务工") & (months > 0)
+    months = np.nan_to_num(ctx.member_number("work_months"))
+    return flag(ctx.member_text("work_status") == "未务工") & (months > 0)
 
 
 @register("7_01_011", "务工状况为县外务工但务工所在县为本县", kind="work", scope="member", severity="warning",
           fields=("members.work_status", "members.work_county_code", "members.county_code"))
 def _out_of_county_in_county(ctx):
-    away = ctx.m("work_status").isin(_OUT_OF_COUNTY).to_numpy()
-    same = flag((ctx.m("work_county_code") != "") & (ctx.m("work_county_code") == ctx.m("county_code")))
+    away = ctx.member_text("work_status").isin(_OUT_OF_COUNTY).to_numpy()
+    same = flag((ctx.member_text("work_county_code") != "") & (ctx.member_text("work_county_code") == ctx.member_text("county_code")))
     return away & same

@@ -18,7 +18,7 @@ _POST_SECURED = ("post_housing_secured", "post_medical_secured", "post_education
 
 
 def _monitored(ctx) -> np.ndarray:
-    return flag(ctx.h("monitoring_category") != "")
+    return flag(ctx.household_text("monitoring_category") != "")
 
 
 def _eliminated(ctx) -> np.ndarray:
@@ -35,17 +35,17 @@ def _month_index(values: pd.Series) -> np.ndarray:
 
 
 def _months_monitored(ctx) -> np.ndarray:
-    return _month_index(ctx.h("eliminated_ym")) - _month_index(ctx.h("identified_ym"))
+    return _month_index(ctx.household_text("eliminated_ym")) - _month_index(ctx.household_text("identified_ym"))
 
 
 def _has_laborer(ctx) -> np.ndarray:
-    capable = ctx.m("labor_skill").isin(LABOR_CAPABLE_SKILLS).to_numpy()
+    capable = ctx.member_text("labor_skill").isin(LABOR_CAPABLE_SKILLS).to_numpy()
     in_age = (ctx.age >= LABORER_MIN_AGE) & (ctx.age <= LABORER_MAX_AGE)
     return ctx.any_member(capable & in_age & ~ctx.is_student)
 
 
 def _is_exited(ctx) -> np.ndarray:
-    return flag(ctx.h("household_type") == "脱贫户") | flag(ctx.h("exit_status").str.startswith("已脱贫"))
+    return flag(ctx.household_text("household_type") == "脱贫户") | flag(ctx.household_text("exit_status").str.startswith("已脱贫"))
 
 
 # --- monitoring logic -----------------------------------------------------
@@ -56,7 +56,7 @@ def _is_exited(ctx) -> np.ndarray:
 def _below_line_not_monitored(ctx):
     if ctx.monitoring_line is None:
         return np.zeros(len(ctx.households), dtype=bool)
-    income = ctx.hnum("net_income_per_capita")
+    income = ctx.household_number("net_income_per_capita")
     return _is_exited(ctx) & (income < ctx.monitoring_line) & ~_monitored(ctx)
 
 
@@ -69,14 +69,14 @@ def _monitored_without_risk(ctx):
 @register("8_01_003", "风险类型为其他但未填写其他风险备注", kind="monitoring", scope="household",
           severity="warning", fields=(*_RISKS, "households.risk_other_note"))
 def _other_risk_without_note(ctx):
-    return ctx.has_risk("其他") & flag(ctx.h("risk_other_note") == "")
+    return ctx.has_risk("其他") & flag(ctx.household_text("risk_other_note") == "")
 
 
 @register("8_01_004", "风险已消除但风险消除后收入为空", kind="monitoring", scope="household",
           severity="error", fields=("households.risk_eliminated", "households.post_net_income",
                                     "households.post_net_income_per_capita"))
 def _eliminated_without_income(ctx):
-    empty = np.isnan(ctx.hnum("post_net_income")) & np.isnan(ctx.hnum("post_net_income_per_capita"))
+    empty = np.isnan(ctx.household_number("post_net_income")) & np.isnan(ctx.household_number("post_net_income_per_capita"))
     return _eliminated(ctx) & empty
 
 
@@ -140,7 +140,7 @@ def _marked_no_labor_with_laborer(ctx):
 @register("8_01_013", "已纳入监测但识别监测时间为空", kind="monitoring", scope="household",
           severity="error", fields=("households.monitoring_category", "households.identified_ym"))
 def _monitored_without_date(ctx):
-    return _monitored(ctx) & flag(ctx.h("identified_ym") == "")
+    return _monitored(ctx) & flag(ctx.household_text("identified_ym") == "")
 
 
 @register("8_01_014", "消除监测时间早于识别监测时间", kind="monitoring", scope="household",
@@ -153,7 +153,7 @@ def _eliminated_before_identified(ctx):
           severity="error", fields=("households.risk_eliminated", "households.elimination_method",
                                     "households.eliminated_ym"))
 def _eliminated_without_method(ctx):
-    empty = flag((ctx.h("elimination_method") == "") | (ctx.h("eliminated_ym") == ""))
+    empty = flag((ctx.household_text("elimination_method") == "") | (ctx.household_text("eliminated_ym") == ""))
     return _eliminated(ctx) & empty
 
 
@@ -161,10 +161,10 @@ def _eliminated_without_method(ctx):
           severity="error", fields=("households.net_income", "households.household_size",
                                     "households.net_income_per_capita"))
 def _per_capita_disagrees(ctx):
-    size = ctx.hnum("household_size")
+    size = ctx.household_number("household_size")
     with np.errstate(invalid="ignore", divide="ignore"):
-        expected = ctx.hnum("net_income") / np.where(size > 0, size, np.nan)
-        return np.abs(expected - ctx.hnum("net_income_per_capita")) > ctx.settings.income_tolerance
+        expected = ctx.household_number("net_income") / np.where(size > 0, size, np.nan)
+        return np.abs(expected - ctx.household_number("net_income_per_capita")) > ctx.settings.income_tolerance
 
 
 @register("8_01_017", "纯收入与各项收入减生产经营性支出不符", kind="monitoring", scope="household",
@@ -172,13 +172,13 @@ def _per_capita_disagrees(ctx):
                                       "households.business_income", "households.property_income",
                                       "households.transfer_income", "households.business_expense"))
 def _net_income_disagrees(ctx):
-    parts = np.column_stack([ctx.hnum(c) for c in
+    parts = np.column_stack([ctx.household_number(c) for c in
                              ("wage_income", "business_income", "property_income", "transfer_income")])
     any_part = ~np.isnan(parts).all(axis=1)
-    expected = np.nansum(parts, axis=1) - np.nan_to_num(ctx.hnum("business_expense"))
-    size = np.nan_to_num(ctx.hnum("household_size"), nan=1.0).clip(min=1)
+    expected = np.nansum(parts, axis=1) - np.nan_to_num(ctx.household_number("business_expense"))
+    size = np.nan_to_num(ctx.household_number("household_size"), nan=1.0).clip(min=1)
     with np.errstate(invalid="ignore"):
-        return any_part & (np.abs(expected - ctx.hnum("net_income")) > ctx.settings.income_tolerance * size)
+        return any_part & (np.abs(expected - ctx.household_number("net_income")) > ctx.settings.income_tolerance * size)
 
 
 @register("8_01_018", "同一风险类型重复填写", kind="monitoring", scope="household", severity="warning",
@@ -195,21 +195,21 @@ def _risk_repeated(ctx):
 @register("8_01_019", "填写了消除监测时间但风险未标注为已消除", kind="monitoring", scope="household",
           severity="warning", fields=("households.risk_eliminated", "households.eliminated_ym"))
 def _date_without_elimination(ctx):
-    return flag(ctx.h("eliminated_ym") != "") & ~_eliminated(ctx)
+    return flag(ctx.household_text("eliminated_ym") != "") & ~_eliminated(ctx)
 
 
 @register("8_01_020", "监测类别为脱贫不稳定户但不是脱贫户", kind="monitoring", scope="household",
           severity="error", fields=("households.monitoring_category", "households.household_type",
                                     "households.exit_status"))
 def _unstable_not_exited(ctx):
-    return flag(ctx.h("monitoring_category") == "脱贫不稳定户") & ~_is_exited(ctx)
+    return flag(ctx.household_text("monitoring_category") == "脱贫不稳定户") & ~_is_exited(ctx)
 
 
 @register("8_01_021", "监测类别为边缘易致贫户但已是脱贫户", kind="monitoring", scope="household",
           severity="error", fields=("households.monitoring_category", "households.household_type",
                                     "households.exit_status"))
 def _edge_but_exited(ctx):
-    return flag(ctx.h("monitoring_category") == "边缘易致贫户") & _is_exited(ctx)
+    return flag(ctx.household_text("monitoring_category") == "边缘易致贫户") & _is_exited(ctx)
 
 
 # --- risks against measures -----------------------------------------------
@@ -266,7 +266,7 @@ def _tekun_without_member(ctx):
 @register("9_01_008", "享受外出务工交通补贴但户内无人县外务工", kind="measures", scope="household",
           severity="error", fields=("households.measure_transport_subsidy", "members.work_status"))
 def _transport_without_worker(ctx):
-    away = ctx.m("work_status").isin(["县外省内务工", "省外务工"]).to_numpy()
+    away = ctx.member_text("work_status").isin(["县外省内务工", "省外务工"]).to_numpy()
     return ctx.household_is_true("measure_transport_subsidy") & ~ctx.any_member(away)
 
 
@@ -293,8 +293,8 @@ def _work_risk_without_measure(ctx):
           severity="warning", fields=("households.measure_public_job", "members.public_job_type",
                                       "members.public_job_months"))
 def _public_job_without_member(ctx):
-    months = np.nan_to_num(ctx.mnum("public_job_months"))
-    holds_post = flag(ctx.m("public_job_type") != "") | (months > 0)
+    months = np.nan_to_num(ctx.member_number("public_job_months"))
+    holds_post = flag(ctx.member_text("public_job_type") != "") | (months > 0)
     return ctx.household_is_true("measure_public_job") & ~ctx.any_member(holds_post)
 
 
@@ -304,7 +304,7 @@ def _register_empty_household(code: str, column: str, label: str, severity="info
     @register(code, f"{label}为空", kind="completeness", scope="household", severity=severity,
               fields=(f"households.{column}",))
     def _empty(ctx):
-        return ctx.households[column].isna().to_numpy() | flag(ctx.h(column).str.strip() == "")
+        return ctx.households[column].isna().to_numpy() | flag(ctx.household_text(column).str.strip() == "")
 
     return _empty
 
@@ -313,7 +313,7 @@ def _register_empty_member(code: str, column: str, label: str, severity="info"):
     @register(code, f"{label}为空", kind="completeness", scope="member", severity=severity,
               fields=(f"members.{column}",))
     def _empty(ctx):
-        return ctx.members[column].isna().to_numpy() | flag(ctx.m(column).str.strip() == "")
+        return ctx.members[column].isna().to_numpy() | flag(ctx.member_text(column).str.strip() == "")
 
     return _empty
 
@@ -345,7 +345,7 @@ for _code, _column, _label in (
           severity="warning", fields=("households.helper_name", "households.household_type",
                                       "households.monitoring_category"))
 def _helper_missing(ctx):
-    return (_is_exited(ctx) | _monitored(ctx)) & flag(ctx.h("helper_name") == "")
+    return (_is_exited(ctx) | _monitored(ctx)) & flag(ctx.household_text("helper_name") == "")
 
 
 @register("10_02_006", "16 周岁及以上非在校生是否参加基本养老保险为空", kind="completeness",
@@ -360,7 +360,7 @@ def _pension_missing(ctx):
 @register("11_01_001", "同一村代码对应多个村名", kind="area", scope="village", severity="error",
           fields=("households.village_code", "households.village"))
 def _village_code_several_names(ctx):
-    frame = pd.DataFrame({"code": ctx.h("village_code"), "name": ctx.h("village")})
+    frame = pd.DataFrame({"code": ctx.household_text("village_code"), "name": ctx.household_text("village")})
     frame = frame[frame["code"] != ""]
     names = frame.groupby("code")["name"].nunique()
     return ctx.villages["village_code"].map(names).fillna(0).to_numpy() > 1

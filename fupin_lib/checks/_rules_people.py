@@ -36,7 +36,7 @@ def id_number_info(ctx: CheckContext) -> dict[str, np.ndarray]:
     """
 
     def compute():
-        ids = ctx.m("id_number").str.upper()
+        ids = ctx.member_text("id_number").str.upper()
         well_formed = flag(ids.str.fullmatch(r"\d{17}[\dX]"))
         n = len(ids)
         check_ok = np.zeros(n, dtype=bool)
@@ -57,7 +57,7 @@ def id_number_info(ctx: CheckContext) -> dict[str, np.ndarray]:
 
 def _is_disability_certificate(ctx: CheckContext) -> np.ndarray:
     # 残疾人证 numbers are the 18-digit ID plus a 2- or 4-digit suffix.
-    return flag(ctx.m("id_type") == "残疾人证") & ctx.m("id_number").str.len().isin([20, 22]).to_numpy()
+    return flag(ctx.member_text("id_type") == "残疾人证") & ctx.member_text("id_number").str.len().isin([20, 22]).to_numpy()
 
 
 # --- identity -------------------------------------------------------------
@@ -65,20 +65,20 @@ def _is_disability_certificate(ctx: CheckContext) -> np.ndarray:
 @register("1_01_001", "证件号码为空", kind="identity", scope="member", severity="error",
           fields=("members.id_number",))
 def _id_missing(ctx):
-    return flag(ctx.m("id_number").str.strip() == "")
+    return flag(ctx.member_text("id_number").str.strip() == "")
 
 
 @register("1_01_002", "证件号码为占位号码（前六位为 999999 或 000000，或全部相同数字）",
           kind="identity", scope="member", severity="error", fields=("members.id_number",))
 def _id_placeholder(ctx):
-    ids = ctx.m("id_number")
+    ids = ctx.member_text("id_number")
     return flag(ids.str.match(r"(999999|000000)") | ids.str.fullmatch(r"(\d)\1{9,}[\dXx]?"))
 
 
 @register("1_01_003", "证件号码长度不是 18 位", kind="identity", scope="member", severity="error",
           fields=("members.id_number", "members.id_type"))
 def _id_wrong_length(ctx):
-    ids = ctx.m("id_number")
+    ids = ctx.member_text("id_number")
     wrong = flag((ids != "") & (ids.str.len() != 18))
     return wrong & ~_is_disability_certificate(ctx)
 
@@ -93,7 +93,7 @@ def _id_check_digit(ctx):
 @register("1_01_005", "证件号码在多户中重复出现", kind="identity", scope="member", severity="error",
           fields=("members.id_number", "members.household_no"))
 def _id_in_several_households(ctx):
-    frame = pd.DataFrame({"id": ctx.m("id_number").str.upper(), "household": ctx.m("household_no")})
+    frame = pd.DataFrame({"id": ctx.member_text("id_number").str.upper(), "household": ctx.member_text("household_no")})
     households_per_id = frame.groupby("id", sort=False)["household"].transform("nunique")
     return flag((frame["id"] != "") & (households_per_id > 1))
 
@@ -101,7 +101,7 @@ def _id_in_several_households(ctx):
 @register("1_01_006", "证件号码在同一户内重复", kind="identity", scope="member", severity="error",
           fields=("members.id_number", "members.household_no"))
 def _id_twice_in_household(ctx):
-    frame = pd.DataFrame({"id": ctx.m("id_number").str.upper(), "household": ctx.m("household_no")})
+    frame = pd.DataFrame({"id": ctx.member_text("id_number").str.upper(), "household": ctx.member_text("household_no")})
     return flag((frame["id"] != "") & frame.duplicated(keep=False))
 
 
@@ -109,7 +109,7 @@ def _id_twice_in_household(ctx):
           fields=("members.sex", "members.id_number"))
 def _sex_disagrees_with_id(ctx):
     info = id_number_info(ctx)
-    sex = ctx.m("sex")
+    sex = ctx.member_text("sex")
     male, female = flag(sex == "男"), flag(sex == "女")
     return info["well_formed"] & ((male & ~info["male"]) | (female & info["male"]))
 
@@ -127,14 +127,14 @@ def _birth_disagrees_with_id(ctx):
 @register("1_01_009", "成员联系电话不是 11 位手机号码", kind="identity", scope="member", severity="warning",
           fields=("members.phone",))
 def _member_phone_invalid(ctx):
-    phone = ctx.m("phone")
+    phone = ctx.member_text("phone")
     return flag((phone != "") & ~phone.str.fullmatch(MOBILE_PATTERN))
 
 
 @register("1_01_010", "户联系电话既不是手机号码也不是固定电话", kind="identity", scope="household",
           severity="warning", fields=("households.phone",))
 def _household_phone_invalid(ctx):
-    phone = ctx.h("phone")
+    phone = ctx.household_text("phone")
     valid = phone.str.fullmatch(MOBILE_PATTERN) | phone.str.fullmatch(LANDLINE_PATTERN)
     return flag((phone != "") & ~valid)
 
@@ -142,7 +142,7 @@ def _household_phone_invalid(ctx):
 @register("1_01_011", "同一手机号码被多户使用", kind="identity", scope="household", severity="warning",
           fields=("households.phone", "households.household_no"))
 def _phone_shared_across_households(ctx):
-    frame = pd.DataFrame({"phone": ctx.h("phone"), "household": ctx.h("household_no")})
+    frame = pd.DataFrame({"phone": ctx.household_text("phone"), "household": ctx.household_text("household_no")})
     households_per_phone = frame.groupby("phone", sort=False)["household"].transform("nunique")
     return flag((frame["phone"] != "") & (households_per_phone > 1))
 
@@ -150,25 +150,25 @@ def _phone_shared_across_households(ctx):
 @register("1_01_012", "同一手机号码的成员在不同县务工", kind="identity", scope="member", severity="warning",
           fields=("members.phone", "members.work_county_code"))
 def _phone_shared_by_workers_in_counties(ctx):
-    frame = pd.DataFrame({"phone": ctx.m("phone"), "county": ctx.m("work_county_code")})
+    frame = pd.DataFrame({"phone": ctx.member_text("phone"), "county": ctx.member_text("work_county_code")})
     frame = frame.where(frame["county"] != "", None)
     counties_per_phone = frame.groupby("phone", sort=False)["county"].transform("nunique")
-    return flag((ctx.m("phone") != "") & (ctx.m("work_county_code") != "") & (counties_per_phone > 1))
+    return flag((ctx.member_text("phone") != "") & (ctx.member_text("work_county_code") != "") & (counties_per_phone > 1))
 
 
 @register("1_01_013", "户主证件号码不在成员名单中", kind="identity", scope="household", severity="error",
           fields=("households.head_id_number", "members.id_number"))
 def _head_id_not_among_members(ctx):
-    head_ids = ctx.h("head_id_number").str.upper()
-    member_ids = pd.Index(ctx.m("id_number").str.upper() + "|" + ctx.m("household_no"))
-    keys = head_ids + "|" + ctx.h("household_no")
+    head_ids = ctx.household_text("head_id_number").str.upper()
+    member_ids = pd.Index(ctx.member_text("id_number").str.upper() + "|" + ctx.member_text("household_no"))
+    keys = head_ids + "|" + ctx.household_text("household_no")
     return flag((head_ids != "") & ~keys.isin(member_ids))
 
 
 # --- family logic ---------------------------------------------------------
 
 def _relation(ctx):
-    return ctx.m("relation_to_head")
+    return ctx.member_text("relation_to_head")
 
 
 @register("2_01_001", "户内没有户主", kind="family", scope="household", severity="error",
@@ -193,13 +193,13 @@ def _several_spouses(ctx):
 @register("2_01_004", "与户主关系为男性称谓（之子、之父等）但性别为女", kind="family", scope="member",
           severity="error", fields=("members.relation_to_head", "members.sex"))
 def _male_relation_female(ctx):
-    return flag(_relation(ctx).isin(_MALE_RELATIONS) & (ctx.m("sex") == "女"))
+    return flag(_relation(ctx).isin(_MALE_RELATIONS) & (ctx.member_text("sex") == "女"))
 
 
 @register("2_01_005", "与户主关系为女性称谓（之女、之母等）但性别为男", kind="family", scope="member",
           severity="error", fields=("members.relation_to_head", "members.sex"))
 def _female_relation_male(ctx):
-    return flag(_relation(ctx).isin(_FEMALE_RELATIONS) & (ctx.m("sex") == "男"))
+    return flag(_relation(ctx).isin(_FEMALE_RELATIONS) & (ctx.member_text("sex") == "男"))
 
 
 def _head_value_for_members(ctx, values: np.ndarray, missing):
@@ -215,7 +215,7 @@ def _head_value_for_members(ctx, values: np.ndarray, missing):
 @register("2_01_006", "配偶与户主性别相同", kind="family", scope="member", severity="error",
           fields=("members.relation_to_head", "members.sex"))
 def _spouse_same_sex(ctx):
-    sex = ctx.m("sex").to_numpy(dtype=object)
+    sex = ctx.member_text("sex").to_numpy(dtype=object)
     head_sex = _head_value_for_members(ctx, sex, "")
     spouse = flag(_relation(ctx) == "配偶")
     return spouse & (sex != "") & (head_sex == sex)
@@ -224,7 +224,7 @@ def _spouse_same_sex(ctx):
 @register("2_01_007", "家庭人口数与成员人数不符", kind="family", scope="household", severity="error",
           fields=("households.household_size", "members.household_no"))
 def _size_disagrees(ctx):
-    size = ctx.hnum("household_size")
+    size = ctx.household_number("household_size")
     return ~np.isnan(size) & (ctx.member_count > 0) & (size != ctx.member_count)
 
 
@@ -262,7 +262,7 @@ def _member_without_household(ctx):
 
 def _age_outside(ctx, statuses, bounds) -> np.ndarray:
     low, high = bounds
-    in_status = ctx.m("school_status").isin(statuses).to_numpy()
+    in_status = ctx.member_text("school_status").isin(statuses).to_numpy()
     with np.errstate(invalid="ignore"):
         return in_status & ((ctx.age < low) | (ctx.age > high))
 
@@ -270,7 +270,7 @@ def _age_outside(ctx, statuses, bounds) -> np.ndarray:
 @register("3_01_001", "未满 16 周岁但登记有劳动能力", kind="age", scope="member", severity="error",
           fields=("members.birth_date", "members.labor_skill"))
 def _child_with_labor(ctx):
-    capable = ctx.m("labor_skill").isin(LABOR_CAPABLE_SKILLS).to_numpy()
+    capable = ctx.member_text("labor_skill").isin(LABOR_CAPABLE_SKILLS).to_numpy()
     return capable & (ctx.age < ctx.settings.min_labor_age)
 
 
@@ -279,8 +279,8 @@ def _child_with_labor(ctx):
                                       "members.labor_skill"))
 def _adult_without_labor(ctx):
     s = ctx.settings
-    weak = ctx.m("labor_skill").isin(["无劳动力", "弱劳动力或半劳动力"]).to_numpy()
-    healthy = flag(ctx.m("health") == "健康")
+    weak = ctx.member_text("labor_skill").isin(["无劳动力", "弱劳动力或半劳动力"]).to_numpy()
+    healthy = flag(ctx.member_text("health") == "健康")
     in_age = (ctx.age >= s.min_labor_age) & (ctx.age <= s.max_labor_age)
     return weak & healthy & in_age & ~ctx.is_student
 
@@ -308,7 +308,7 @@ def _senior_age(ctx):
 @register("3_01_006", "研究生在读但年龄过小", kind="age", scope="member", severity="warning",
           fields=("members.birth_date", "members.school_status"))
 def _postgraduate_age(ctx):
-    postgraduate = ctx.m("school_status").isin(["硕士研究生", "博士研究生"]).to_numpy()
+    postgraduate = ctx.member_text("school_status").isin(["硕士研究生", "博士研究生"]).to_numpy()
     return postgraduate & (ctx.age < ctx.settings.min_postgraduate_age)
 
 
@@ -316,7 +316,7 @@ def _postgraduate_age(ctx):
           severity="warning", fields=("members.birth_date", "members.education", "members.school_status"))
 def _young_low_education(ctx):
     low, high = ctx.settings.low_education_ages
-    little = ctx.m("education").isin(["文盲或半文盲", "小学"]).to_numpy()
+    little = ctx.member_text("education").isin(["文盲或半文盲", "小学"]).to_numpy()
     return little & (ctx.age >= low) & (ctx.age <= high) & ~ctx.is_student
 
 
@@ -330,8 +330,8 @@ def _child_working(ctx):
           severity="error", fields=("members.birth_date", "members.public_job_type",
                                     "members.public_job_months"))
 def _public_job_age(ctx):
-    months = np.nan_to_num(ctx.mnum("public_job_months"))
-    holds_post = flag(ctx.m("public_job_type") != "") | (months > 0)
+    months = np.nan_to_num(ctx.member_number("public_job_months"))
+    holds_post = flag(ctx.member_text("public_job_type") != "") | (months > 0)
     s = ctx.settings
     return holds_post & ((ctx.age < s.min_labor_age) | (ctx.age >= s.max_public_job_age))
 
@@ -339,7 +339,7 @@ def _public_job_age(ctx):
 @register("3_01_010", "学龄前儿童年龄超过学龄前", kind="age", scope="member", severity="warning",
           fields=("members.birth_date", "members.school_status"))
 def _preschool_too_old(ctx):
-    preschool = ctx.m("school_status").isin(["学龄前儿童", "学前教育"]).to_numpy()
+    preschool = ctx.member_text("school_status").isin(["学龄前儿童", "学前教育"]).to_numpy()
     return preschool & (ctx.age > ctx.settings.max_preschool_age)
 
 
@@ -354,26 +354,26 @@ def _impossible_age(ctx):
 @register("4_01_001", "文化程度与在校生状况同时填写", kind="education", scope="member", severity="error",
           fields=("members.education", "members.school_status"))
 def _education_and_school(ctx):
-    return flag((ctx.m("education") != "") & (ctx.m("school_status") != ""))
+    return flag((ctx.member_text("education") != "") & (ctx.member_text("school_status") != ""))
 
 
 @register("4_01_002", "文化程度与在校生状况均为空", kind="education", scope="member", severity="error",
           fields=("members.education", "members.school_status"))
 def _education_nor_school(ctx):
-    return flag((ctx.m("education") == "") & (ctx.m("school_status") == ""))
+    return flag((ctx.member_text("education") == "") & (ctx.member_text("school_status") == ""))
 
 
 @register("4_01_003", "辍学原因为因病或因残，但健康状况为健康", kind="education", scope="member",
           severity="error", fields=("members.dropout_reason", "members.health"))
 def _dropout_health(ctx):
-    return flag(ctx.m("dropout_reason").isin(["因病", "因残"]) & (ctx.m("health") == "健康"))
+    return flag(ctx.member_text("dropout_reason").isin(["因病", "因残"]) & (ctx.member_text("health") == "健康"))
 
 
 @register("4_01_004", "义务教育适龄儿童辍学或未在校", kind="education", scope="member", severity="error",
           fields=("members.birth_date", "members.school_status"))
 def _compulsory_not_in_school(ctx):
     low, high = ctx.settings.compulsory_school_ages
-    status = ctx.m("school_status")
+    status = ctx.member_text("school_status")
     out_of_school = flag(status.isin(["辍学", ""]))
     return out_of_school & (ctx.age >= low) & (ctx.age <= high)
 
@@ -381,10 +381,10 @@ def _compulsory_not_in_school(ctx):
 @register("4_01_005", "填写了辍学原因但在校生状况不是辍学", kind="education", scope="member",
           severity="warning", fields=("members.dropout_reason", "members.school_status"))
 def _reason_without_dropout(ctx):
-    return flag((ctx.m("dropout_reason") != "") & (ctx.m("school_status") != "辍学"))
+    return flag((ctx.member_text("dropout_reason") != "") & (ctx.member_text("school_status") != "辍学"))
 
 
 @register("4_01_006", "在校生状况为辍学但未填写辍学原因", kind="education", scope="member",
           severity="warning", fields=("members.dropout_reason", "members.school_status"))
 def _dropout_without_reason(ctx):
-    return flag((ctx.m("dropout_reason") == "") & (ctx.m("school_status") == "辍学"))
+    return flag((ctx.member_text("dropout_reason") == "") & (ctx.member_text("school_status") == "辍学"))
