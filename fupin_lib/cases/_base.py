@@ -49,12 +49,13 @@ def _begin_sqlite(connection):
         connection.exec_driver_sql("BEGIN")
 
 
-@functools.lru_cache(maxsize=16)
+@functools.cache
 def get_engine(url: str | None = None) -> Engine:
     """Return the engine of the case store at `url` (default: `database_url`).
 
-    Engines are cached per URL so that every caller in a process shares one
-    connection pool.
+    Engines are cached per URL, without eviction, so that every caller in a
+    process shares one connection pool; an evicted engine would keep its
+    pooled connections open until garbage collection.
     """
     url = url or database_url()
     parsed = make_url(url)

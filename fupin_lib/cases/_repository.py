@@ -17,7 +17,6 @@ import pandas as pd
 from sqlalchemy import and_, exists, func, inspect, select, text, update
 
 from .._errors import AccessDeniedError, ConflictError, ParameterError
-from ..reports import mask_frame, write_excel
 from ._base import get_engine
 from ._migrate import init_db
 from ._models import Assignment, AuditEntry, Case, Decision, Household, UserAccount, utcnow
@@ -291,6 +290,8 @@ def _read_clean(data_root, county_code, year, table) -> pd.DataFrame:
 def _clean_data(case: dict, data_root, keep) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
     import os
 
+    from ..reports import mask_frame
+
     data_root = Path(data_root or os.environ.get("FUPIN_CLEAN_ROOT") or "data/clean")
     county, year, number = case["county_code"], case["period"], case["household_no"]
     try:
@@ -321,6 +322,8 @@ def _clean_data(case: dict, data_root, keep) -> tuple[pd.DataFrame, dict, pd.Dat
 
 
 def _problems(engine, case: dict) -> pd.DataFrame:
+    from ..reports import mask_frame
+
     problems = _problem_table(engine)
     if problems is None:
         return pd.DataFrame()
@@ -526,6 +529,8 @@ def read_audit_log(user: User, *, since: dt.datetime | None = None, limit: int =
 def export_queue(frame: pd.DataFrame, path, user: User, *, url: str | None = None) -> Path:
     """Write the queue as shown to an Excel file (values only, masked,
     formula-safe) and audit the export."""
+    from ..reports import mask_frame, write_excel
+
     columns = [c for c in QUEUE_COLUMNS if c in frame.columns and c != "version"]
     table = mask_frame(frame[columns])
     path = write_excel({"复核队列": table}, path, headers=QUEUE_HEADERS)
@@ -539,6 +544,8 @@ _AUDIT_HEADERS = {"at": "时间", "user_name": "用户", "role": "角色", "acti
 
 def export_audit_log(path, user: User, *, url: str | None = None) -> Path:
     """Write the audit log to Excel (admins only) and audit the export."""
+    from ..reports import write_excel
+
     frame = read_audit_log(user, limit=1_000_000, url=url)
     frame["at"] = frame["at"].map(lambda v: _aware(v).isoformat() if v is not None else None)
     path = write_excel({"审计日志": frame}, path, headers=_AUDIT_HEADERS)
