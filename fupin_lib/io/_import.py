@@ -247,7 +247,7 @@ def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
         chosen = all_issues[in_partition | file_level]
         rejects = chosen[chosen["severity"] == "reject"][_REPORT_COLUMNS]
         warnings = chosen[chosen["severity"] == "warning"][_REPORT_COLUMNS]
-        canonical = {name: conform(frame, name) for name, frame in final.items()}
+        canonical = {name: conform(final.get(name), name) for name in TABLES}
         report = {"county_code": county, "year": year,
                   "rows": {name: int(len(frame)) for name, frame in canonical.items()},
                   "n_rejects": int(len(rejects)), "n_warnings": int(len(warnings)),

@@ -75,6 +75,15 @@ def cell_to_text(value) -> str:
     return str(value)
 
 
+_SMALL = 2000
+
+
+def _clean_one(text: str) -> str:
+    if not text.isascii():
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    return text.strip()
+
+
 def clean_text(values: pd.Series) -> pd.Series:
     """Clean text values: NFKC (full-width digits and letters become ASCII),
     invisible characters removed and outer spaces stripped.
@@ -127,6 +136,9 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def uniques_to_text(uniques: np.ndarray) -> pd.Series:
     """Convert distinct cell values to cleaned text (see `cell_to_text`)."""
+    if len(uniques) < _SMALL:
+        # Plain Python beats the fixed cost of pandas string methods here.
+        return pd.Series([_clean_one(cell_to_text(value)) for value in uniques], dtype="str")
     if all(isinstance(value, str) for value in uniques):
         raw = pd.Series(uniques, dtype="str")
     else:
