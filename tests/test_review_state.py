@@ -1,0 +1,185 @@
+"""The review app's state and pure functions, and app identity, without widgets."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from fupin_lib import AccessDeniedError, cases
+from fupin_lib.apps import _review, identity
+from fupin_lib.apps._review import ReviewState, action_choices, queue_label, queue_page
+
+
+@pytest.fixture
+def store(tmp_path):
+    url = f"sqlite:///{tmp_path / 'review.db'}"
+    frame = cases.synthetic_run_results("441202", 300, seed=2)
+    cases.upsert_run_results(frame, county_code="441202", year=2020, url=url)
+    users = {}
+    for name, role, area in [("rev", "reviewer", "441202"), ("town", "reviewer", "441202001"),
+                             ("adm", "admin", "4412"), ("lead", "leader", "441202"),
+                             ("kad", "cadre", "441202001")]:
+        token = cases.create_user(name, role, area, url=url)
+        users[name] = cases.authenticate_token(token, url=url)
+    return url, users
+
+
+def test_queue_page_and_label():
+    queue = pd.DataFrame({"case_id": range(120), "state": "线索", "risk_probability": 0.5,
+                          "risk_band": "中", "village": "一村", "head_name_masked": "王*"})
+    assert len(queue_page(queue, 0)) == 50
+    assert len(queue_page(queue, 2)) == 20
+    assert queue_page(queue, 9).iloc[0]["case_id"] == 100
+    label = queue_label(queue.iloc[3].to_dict())
+    assert label.startswith("#3 一村 王*")
+    assert "风险中 50%" in label
+
+
+def test_action_choices_by_role():
+    reviewer = cases.User("r", "reviewer", "441202")
+    leader = cases.User("l", "leader", "441202")
+    assert ("入户核实", "visit") in action_choices("线索", reviewer)
+    assert ("不予纳入", "reject") in action_choices("线索", reviewer)
+    assert action_choices("线索", leader) == []
+
+
+def test_filters_reload_queue(store):
+    url, users = store
+    state = ReviewState(users["rev"], url=url)
+    everything = state.refresh()
+    assert state.ok
+    high = state.set_filters(risk_bands=["高"])
+    assert 0 < len(high) < len(everything)
+    assert set(high["risk_band"]) == {"高"}
+    town = state.set_filters(risk_bands=[], area="441202003")
+    assert set(town["township_code"]) == {"441202003"}
+    state.set_filters(area="441203")
+    assert not state.ok
+    assert "不在您的管辖区域" in state.message
+
+
+def test_decide_and_history(store):
+    url, users = store
+    state = ReviewState(users["rev"], url=url)
+    state.refresh()
+    case_id = int(state.queue["case_id"].iloc[0])
+    state.open_case(case_id)
+    assert ("入户核实", "visit") in state.actions()
+    assert state.decide("visit", "入户核实无误")
+    assert state.message == "已记录：入户核实。"
+    assert state.case["case"]["state"] == "入户核实"
+    history = state.case["history"]
+    assert list(history["note"]) == ["入户核实无误"]
+
+
+def test_decide_conflict_shows_current_state(store):
+    url, users = store
+    mine = ReviewState(users["rev"], url=url)
+    other = ReviewState(users["rev"], url=url)
+    mine.refresh()
+    case_id = int(mine.queue["case_id"].iloc[0])
+    mine.open_case(case_id)
+    other.open_case(case_id)
+    assert other.decide("visit", "先到")
+    assert not mine.decide("reject", "后到")
+    assert "已被他人修改" in mine.message
+    assert mine.case["case"]["state"] == "入户核实"
+
+
+def test_decide_bad_input_is_message(store):
+    url, users = store
+    state = ReviewState(users["rev"], url=url)
+    state.refresh()
+    state.open_case(int(state.queue["case_id"].iloc[0]))
+    assert not state.decide("publicize", "", publicity_start="2024-05-01",
+                            publicity_end="2024-05-02")
+    assert "至少需要 5 天" in state.message
+    assert not state.decide("publicize", "", publicity_start="2024/05/01",
+                            publicity_end="2024-05-09")
+    assert "日期格式" in state.message
+
+
+def test_township_user_cannot_open_other_township(store):
+    url, users = store
+    county = ReviewState(users["rev"], url=url)
+    other = county.set_filters(area="441202002")
+    town = ReviewState(users["town"], url=url)
+    assert town.open_case(int(other["case_id"].iloc[0])) is None
+    assert "不在您的管辖区域" in town.message
+
+
+def test_assign_then_cadre_sees_contact_fields(store):
+    url, users = store
+    state = ReviewState(users["rev"], url=url)
+    queue = state.set_filters(area="441202001")
+    state.open_case(int(queue["case_id"].iloc[0]))
+    assert state.cadres() == ["kad"]
+    assert state.assign("kad")
+    cadre = ReviewState(users["kad"], url=url)
+    assert list(cadre.refresh()["case_id"]) == [int(queue["case_id"].iloc[0])]
+
+
+def test_bulk_reports_failures(store):
+    url, users = store
+    state = ReviewState(users["rev"], url=url)
+    queue = state.refresh()
+    chosen = list(queue["case_id"].iloc[:3])
+    result = state.bulk(chosen, "visit", "批量核实")
+    assert result["ok"].all()
+    again = state.bulk(chosen, "deliberate")
+    assert again["ok"].all()
+    failed = state.bulk(chosen, "visit")
+    assert not failed["ok"].any()
+    assert "失败 3 个" in state.message
+
+
+def test_export_queue_masked(store, tmp_path):
+    url, users = store
+    state = ReviewState(users["lead"], url=url)
+    state.refresh()
+    path = state.export(tmp_path)
+    table = pd.read_excel(path, engine="openpyxl")
+    assert len(table) == len(state.queue)
+    assert "户主" in table.columns
+
+
+def test_admin_audit_log(store, tmp_path):
+    url, users = store
+    reviewer = ReviewState(users["rev"], url=url)
+    reviewer.refresh()
+    reviewer.open_case(int(reviewer.queue["case_id"].iloc[0]))
+    admin = ReviewState(users["adm"], url=url)
+    log = admin.audit_log()
+    assert "view" in set(log["action"])
+    assert admin.export_audit(tmp_path).exists()
+    assert reviewer.audit_log().empty
+    assert not reviewer.ok
+
+
+def test_unexpected_error_is_short_message(store, monkeypatch):
+    url, users = store
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(_review, "load_queue", broken)
+    state = ReviewState(users["rev"], url=url)
+    state.refresh()
+    assert state.message == "操作失败，系统已记录错误。请稍后重试或联系管理员。"
+    assert "boom" not in state.message
+
+
+def test_current_user_from_ticket_and_env(store, monkeypatch):
+    url, users = store
+    monkeypatch.setattr(identity, "_cached", None)
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    monkeypatch.delenv("SERVER_SOFTWARE", raising=False)
+    monkeypatch.setenv(identity.TICKET_ENV, cases.issue_ticket(users["town"], url=url))
+    assert identity.current_user(url=url).name == "town"
+    monkeypatch.setattr(identity, "_cached", None)
+    monkeypatch.setenv("FUPIN_USER", "lead")
+    assert identity.current_user(url=url).role == "leader"
+    monkeypatch.setattr(identity, "_cached", None)
+    monkeypatch.setenv("SERVER_SOFTWARE", "voila/0.5")
+    with pytest.raises(AccessDeniedError, match="未登录"):
+        identity.current_user(url=url)
