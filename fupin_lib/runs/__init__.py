@@ -3,6 +3,7 @@ and the Dask fan-out over counties (``fupin run``)."""
 
 from ._display import (
     area_kpi_table,
+    employment_area_table,
     employment_summary,
     import_status_table,
     outputs_table,
@@ -43,6 +44,7 @@ __all__ = [
     "risk_summary",
     "visit_table",
     "employment_summary",
+    "employment_area_table",
     "area_kpi_table",
     "plot_area_overview",
     "plot_employment",

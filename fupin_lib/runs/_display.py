@@ -22,6 +22,7 @@ __all__ = [
     "risk_summary",
     "visit_table",
     "employment_summary",
+    "employment_area_table",
     "area_kpi_table",
     "plot_area_overview",
     "plot_employment",
@@ -119,6 +120,22 @@ def employment_summary(report: CountyReport) -> pd.DataFrame:
     table = channel.value_counts().rename_axis("就业渠道").rename("劳动力人数").reset_index()
     table["占劳动力比例"] = (table["劳动力人数"] / max(len(laborers), 1)).round(4)
     return table
+
+
+_EMPLOYMENT_AREA_HEADERS = {
+    "name": "乡镇", "laborers": "劳动力", "employed": "已就业", "rate": "就业率",
+    "subsidy_stable": "稳定就业奖补人数", "subsidy_casual": "灵活就业奖补人数",
+    "subsidy_amount": "奖补金额（元）",
+}
+
+
+def employment_area_table(report: CountyReport) -> pd.DataFrame:
+    """Return the employment statistics and 就业奖补 by township."""
+    if report.employment_areas is None:
+        return pd.DataFrame({"结果": ["就业匹配模块不可用，没有分乡镇的就业奖补统计。"]})
+    table = report.employment_areas[report.employment_areas["level"] == "township"]
+    columns = [c for c in _EMPLOYMENT_AREA_HEADERS if c in table.columns]
+    return table[columns].rename(columns=_EMPLOYMENT_AREA_HEADERS).reset_index(drop=True)
 
 
 def area_kpi_table(report: CountyReport, *, level: str = "township") -> pd.DataFrame:

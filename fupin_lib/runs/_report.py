@@ -64,7 +64,6 @@ EMPLOYMENT_COLUMNS = {
 # Ledger statuses that count as closed (销号).
 CLOSED_STATUSES = ("已销号", "closed")
 OPEN_STATUS = "待整改"
-VERIFICATION_CHECK_CODE = "HC"
 
 
 @dataclasses.dataclass
@@ -80,6 +79,9 @@ class CountyReport:
         The import report of the clean data (empty if there is none).
     households, problems, employment : DataFrame
         The three output tables, in the columns of the output contract.
+    employment_areas : DataFrame or None
+        Employment and 就业奖补 statistics by area
+        (`fupin_lib.matching.employment_statistics`).
     visits : DataFrame
         Households to visit, ordered by priority, at most the visit capacity.
     kpis : dict
@@ -98,6 +100,7 @@ class CountyReport:
     households: pd.DataFrame
     problems: pd.DataFrame
     employment: pd.DataFrame
+    employment_areas: pd.DataFrame | None
     visits: pd.DataFrame
     kpis: dict
     notes: list
@@ -164,12 +167,14 @@ def build_county_report(county_code: str, year: int, *, data_dir, model_dir="",
     scores, note = _sources.score_risk(model_dir, households, members, previous_households,
                                        previous_members, year=year)
     notes.append(note)
-    statuses, note = _sources.update_problem_ledger(hits, county_code=county_code, year=year)
+    items, note = _sources.update_problem_ledger(hits, county_code=county_code, year=year)
     notes.append(note)
 
-    problems = _problem_table(hits, statuses, verifications, households,
+    problems = _problem_table(hits, items, members, households,
                               county_code=county_code, year=year, params=params)
     employment = _employment_table(members, households, county_code=county_code, year=year)
+    employment_areas, note = _sources.employment_by_area(members, households, year=year)
+    notes.append(note)
     table = _household_table(households, verifications, flags, scores, employment, problems,
                              county_code=county_code, county=county, year=year)
     generated_at = _data_time(data_dir, county_code, year, import_report)
@@ -178,7 +183,8 @@ def build_county_report(county_code: str, year: int, *, data_dir, model_dir="",
     return CountyReport(
         county_code=county_code, county=county, year=year, params=params,
         import_report=import_report, households=table, problems=problems,
-        employment=employment, visits=_visit_table(table, households, params),
+        employment=employment, employment_areas=employment_areas,
+        visits=_visit_table(table, households, params),
         kpis=kpis, notes=[n for n in notes if n], generated_at=generated_at,
     )
 
@@ -231,37 +237,30 @@ def _employment_table(members, households, *, county_code, year) -> pd.DataFrame
     return _typed(frame, EMPLOYMENT_COLUMNS)
 
 
-def _problem_table(hits, statuses, verifications, households, *, county_code, year,
-                   params) -> pd.DataFrame:
-    deadline = (params.rectification_deadline or datetime.date(year, 12, 31)).isoformat()
-    checks = pd.DataFrame({
-        "household_no": hits["household_no"], "person_masked": mask_name(hits["name"]),
-        "check_code": hits["check_code"], "title": hits["title"],
-        "severity": hits["severity"], "source": "check", "description": hits["description"],
-    })
-    if len(statuses):
-        checks = checks.merge(statuses.drop_duplicates(["household_no", "check_code"]),
-                              on=["household_no", "check_code"], how="left")
-
-    found = verifications[verifications["problems_found"].fillna(False).astype(bool)]
-    from_visits = pd.DataFrame({
-        "household_no": found["household_no"], "person_masked": pd.NA,
-        "check_code": VERIFICATION_CHECK_CODE,
-        "title": found["problem_type"].fillna("入户核查发现问题"),
-        "severity": "中", "source": "verification",
-        "description": found["problem_description"].fillna(""),
-    })
-    problems = pd.concat([frame for frame in (checks, from_visits) if len(frame)] or [checks],
-                         ignore_index=True)
-    for column in ("status", "responsible"):
-        if column not in problems:
-            problems[column] = pd.NA
-    problems["status"] = problems["status"].fillna(OPEN_STATUS)
-    problems["responsible"] = problems["responsible"].fillna(params.responsible_office)
+def _problem_table(hits, items, members, households, *, county_code, year, params) -> pd.DataFrame:
+    """Build the problem list: the ledger's items of the year when the ledger
+    is available (their status may have been changed by people), otherwise
+    this run's hits, all open."""
+    names = members.drop_duplicates("id_number").set_index("id_number")["name"]
+    if items is None:
+        deadline = (params.rectification_deadline or datetime.date(year, 12, 31)).isoformat()
+        problems = hits.assign(status=OPEN_STATUS, responsible=pd.NA, deadline=deadline)
+    else:
+        severity = hits.drop_duplicates("check_code").set_index("check_code")["severity"]
+        problems = items.assign(
+            severity=items["check_code"].map(severity),
+            name=items["id_number"].map(names),
+            deadline=pd.to_datetime(items["deadline"]).dt.strftime("%Y-%m-%d"),
+        )
+    problems = problems.assign(
+        person_masked=mask_name(problems["name"]),
+        responsible=problems["responsible"].fillna(params.responsible_office),
+    )
 
     areas = households[["household_no", "township_code", "village_code"]].drop_duplicates("household_no")
+    problems = problems.drop(columns=["township_code", "village_code"], errors="ignore")
     problems = problems.merge(areas, on="household_no", how="left")
-    problems = problems.assign(year=year, county_code=county_code, deadline=deadline)
+    problems = problems.assign(year=year, county_code=county_code)
     problems = problems.sort_values(["household_no", "check_code", "description"], kind="stable")
     return _typed(problems, PROBLEM_COLUMNS)
 
@@ -276,6 +275,8 @@ def _household_table(households, verifications, flags, scores, employment, probl
     table["verified"] = table["household_no"].isin(verifications["household_no"])
     table = table.merge(flags, on="household_no", how="left")
     table = table.merge(scores, on="household_no", how="left")
+    # Without a risk score, the category suggested by the monitoring criteria.
+    table["suggested_category"] = table["suggested_category"].fillna(table["rule_category"])
 
     people = employment.groupby("household_no").agg(laborers=("is_laborer", "sum"),
                                                     employed=("employed", "sum"))

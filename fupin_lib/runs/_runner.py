@@ -55,9 +55,16 @@ def _now() -> str:
 def _check_parameters(notebook: Path, parameters: dict) -> None:
     """Reject parameters that the notebook does not declare or whose type is
     wrong; papermill itself only logs a warning for an unknown one."""
-    import papermill
+    import nbformat
+    from papermill.translators import PythonTranslator
 
-    declared = set(papermill.inspect_notebook(str(notebook)))
+    # The notebook's kernel name is ignored (the runner always uses this
+    # interpreter), so the parameters cell is read as Python directly.
+    document = nbformat.read(str(notebook), as_version=4)
+    tagged = [c for c in document.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        raise ParameterError(f"笔记本 {notebook} 没有标记为 parameters 的单元格。")
+    declared = {p.name for p in PythonTranslator.inspect(tagged[0])}
     unknown = sorted(set(parameters) - declared)
     if unknown:
         raise ParameterError(
@@ -160,11 +167,24 @@ def _write_error_report(folder: Path, error: dict) -> None:
     (folder / "error.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _fix_injected_cell_id(path: Path) -> None:
+    # papermill gives the injected parameters cell a random id, which would
+    # make every report.html differ; the cell's tag is unique, so use it.
+    import nbformat
+
+    notebook = nbformat.read(str(path), as_version=4)
+    for cell in notebook.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"] = "injected-parameters"
+    nbformat.write(notebook, str(path))
+
+
 def _convert_to_html(notebook: Path, html: Path, county_code: str, year: int) -> dict | None:
     """Write the HTML report; return the error details if that fails."""
     from ..reports import notebook_to_html
 
     try:
+        _fix_injected_cell_id(notebook)
         county = division_name(county_code) or county_code
         notebook_to_html(notebook, html, title=f"{county} {year} 年县级报告")
     except Exception as caught:  # noqa: BLE001  (recorded in run.json like a cell error)

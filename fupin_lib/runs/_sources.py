@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from .. import _paths
-from ..schema import TABLES
 
 __all__ = [
     "read_county_table",
@@ -28,6 +27,7 @@ __all__ = [
     "score_risk",
     "update_problem_ledger",
     "available_years",
+    "employment_by_area",
 ]
 
 logger = logging.getLogger(__name__)
@@ -43,27 +43,12 @@ def _public_function(module: str, name: str):
     return getattr(package, name, None)
 
 
-def _empty_table(table: str) -> pd.DataFrame:
-    spec = TABLES[table]
-    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in spec.dtypes().items()})
-
-
 def read_county_table(data_root, county_code: str, year: int, table: str) -> pd.DataFrame:
-    """Read one canonical table of a county and year.
+    """Read one canonical table of a county and year (`fupin_lib.io.read_table`:
+    an empty table with the canonical columns when the file is missing)."""
+    from ..io import read_table
 
-    Uses `fupin_lib.io.read_table`; returns an empty table with the canonical
-    columns when the file is missing.
-    """
-    read_table = _public_function("io", "read_table")
-    if read_table is not None:
-        return read_table(data_root, county_code, year, table)
-
-    # NOTE: fallback while fupin_lib.io has no read_table: the same file layout,
-    # read without the dtype checks that read_table adds.
-    path = _paths.clean_dir(data_root, county_code, year) / TABLES[table].file_name
-    if not path.exists():
-        return _empty_table(table)
-    return pd.read_parquet(path)
+    return read_table(data_root, county_code, year, table)
 
 
 def read_import_report(data_root, county_code: str, year: int) -> dict:
@@ -75,22 +60,32 @@ def read_import_report(data_root, county_code: str, year: int) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def run_rule_checks(households, members, verifications, *, year, params=None):
-    """Run the consistency checks and return ``(hits, note)``.
+def run_rule_checks(households, members, verifications, *, year):
+    """Run the consistency checks, add the problems recorded in verification
+    records, and return ``(hits, note)``.
 
     `hits` has at least ``household_no``, ``id_number``, ``name``,
-    ``check_code``, ``title``, ``severity`` and ``description``; `note` is None or a Chinese sentence for
+    ``check_code``, ``title``, ``severity``, ``description`` and ``source``
+    (``check`` or ``verification``); `note` is None or a Chinese sentence for
     the report when the checks could not run.
     """
     run_checks = _public_function("checks", "run_checks")
+    verification_problems = _public_function("checks", "verification_problems")
+    frames, note = [], None
     if run_checks is None:
-        return _empty_hits(), "疑点核查模块不可用，本次报告没有核查结果。"
-    hits = run_checks(households, members, year=year)
-    return _normalise_hits(hits), None
+        note = "疑点核查模块不可用，本次报告没有核查结果。"
+    else:
+        frames.append(run_checks(households, members, year=year).assign(source="check"))
+    if verification_problems is not None:
+        frames.append(verification_problems(verifications, households))
+    hits = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) \
+        else _empty_hits()
+    return _normalise_hits(hits), note
 
 
 def _empty_hits() -> pd.DataFrame:
-    columns = ["household_no", "id_number", "name", "check_code", "title", "severity", "description"]
+    columns = ["household_no", "id_number", "name", "check_code", "title", "severity", "description",
+               "source"]
     return pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
 
 
@@ -98,10 +93,13 @@ def _normalise_hits(hits: pd.DataFrame) -> pd.DataFrame:
     # The check engine names its columns after the rule catalogue; map the
     # usual alternatives onto the names that the problem list uses.
     renames = {"code": "check_code", "rule_code": "check_code", "rule": "check_code",
-               "values": "description", "message": "description", "detail": "description", "name": "title",
-               "rule_title": "title", "level": "severity"}
+               "message": "description", "detail": "description", "rule_title": "title",
+               "level": "severity"}
     hits = hits.rename(columns={k: v for k, v in renames.items()
                                 if k in hits.columns and v not in hits.columns})
+    if "values" in hits and "description" not in hits:
+        # The ledger reads "values"; the problem list calls it description.
+        hits["description"] = hits["values"]
     for column in _empty_hits().columns:
         if column not in hits.columns:
             hits[column] = pd.NA
@@ -112,11 +110,12 @@ def flag_monitoring(households, members, *, year, previous_households=None, para
     """Apply the monitoring criteria and return ``(flags, note)``.
 
     `flags` has one row per household: ``household_no``, ``rule_flagged``
-    (bool) and ``rule_reasons`` (text, reasons joined by ``；``).
+    (bool), ``rule_reasons`` (text, reasons joined by ``；``) and
+    ``rule_category`` (the monitoring category the criteria suggest, or NA).
     """
     monitoring_flags = _public_function("checks", "monitoring_flags")
     empty = pd.DataFrame({"household_no": households["household_no"].astype("string"),
-                          "rule_flagged": False, "rule_reasons": ""})
+                          "rule_flagged": False, "rule_reasons": "", "rule_category": pd.NA})
     if monitoring_flags is None:
         return empty, "监测标准模块不可用，本次报告没有按规则标记的农户。"
     flags = monitoring_flags(households, members, year=year,
@@ -133,13 +132,16 @@ def _normalise_flags(flags: pd.DataFrame, empty: pd.DataFrame) -> pd.DataFrame:
     reasons = flags[reasons_column] if reasons_column else pd.Series("", index=flags.index)
     reasons = reasons.map(lambda value: "；".join(value) if isinstance(value, (list, tuple, np.ndarray))
                           else ("" if pd.isna(value) else str(value)))
+    suggested = flags["suggested_category"] if "suggested_category" in flags else pd.NA
     per_household = pd.DataFrame({
         "household_no": flags["household_no"].astype("string"),
         "rule_flagged": flags[flagged_column].fillna(False).astype(bool),
         "rule_reasons": reasons,
+        "rule_category": pd.Series(suggested, index=flags.index, dtype="string"),
     }).groupby("household_no", sort=False).agg(
         rule_flagged=("rule_flagged", "any"),
         rule_reasons=("rule_reasons", lambda r: "；".join(dict.fromkeys(x for x in r if x))),
+        rule_category=("rule_category", "first"),
     ).reset_index()
     merged = empty[["household_no"]].merge(per_household, on="household_no", how="left")
     merged["rule_flagged"] = merged["rule_flagged"].fillna(False).astype(bool)
@@ -165,6 +167,8 @@ def score_risk(model_dir, households, members, previous_households, previous_mem
         return empty, "风险模型模块不可用，本次报告没有风险评分。"
 
     model = load_model(model_dir)
+    if previous_households is not None and previous_households.empty:
+        previous_households, previous_members = None, None
     scores = score_households(model, households, members, previous_households, previous_members,
                               year=year)
     reasons = scores["reasons"].map(lambda value: "；".join(value)
@@ -181,35 +185,38 @@ def score_risk(model_dir, households, members, previous_households, previous_mem
 
 
 def update_problem_ledger(hits, *, county_code, year):
-    """Record the check hits in the problem ledger and return ``(statuses, note)``.
+    """Record the hits in the problem ledger and return ``(items, note)``.
 
-    `statuses` maps ``(household_no, check_code)`` rows to their ledger
-    ``status`` and ``responsible``, so a problem closed by a person shows as
-    closed in the report. Empty when the ledger is not available.
+    `items` are the ledger's items of the county seen in `year`, with the
+    ``status``, ``responsible`` and ``deadline`` that people may have changed
+    since earlier runs (a problem closed by a person shows as closed). Empty,
+    with a note, when the ledger is not available.
     """
     update_ledger = _public_function("checks", "update_ledger")
-    empty = pd.DataFrame({c: pd.Series(dtype="string")
-                          for c in ("household_no", "check_code", "status", "responsible")})
-    if update_ledger is None:
-        return empty, "问题台账不可用，问题状态按本次核查结果列出（均为待整改）。"
-    result = update_ledger(hits, county_code=county_code, year=year)
-    if not isinstance(result, pd.DataFrame) or "status" not in result:
-        return empty, None
-    keep = [c for c in empty.columns if c in result.columns]
-    return result[keep].astype("string"), None
+    read_ledger = _public_function("checks", "read_ledger")
+    if update_ledger is None or read_ledger is None:
+        return None, "问题台账不可用，问题状态按本次核查结果列出（均为待整改）。"
+    summary = update_ledger(hits, county_code=county_code, year=year)
+    logger.info("ledger of county %s %s updated: %s", county_code, year, summary)
+    return read_ledger(county_code=county_code, year=year), None
 
 
 def available_years(data_root) -> dict[str, list[int]]:
     """Map each county code in a clean-data root to its sorted data years."""
-    available_partitions = _public_function("io", "available_partitions")
-    if available_partitions is not None:
-        partitions = available_partitions(data_root)
-        pairs = zip(partitions["county_code"].astype(str), partitions["year"].astype(int))
-    else:
-        # NOTE: fallback while fupin_lib.io has no available_partitions.
-        pairs = [(p.parent.parent.name, int(p.parent.name))
-                 for p in Path(data_root).glob("*/*/households.parquet") if p.parent.name.isdigit()]
+    from ..io import available_partitions
+
+    partitions = available_partitions(data_root)
     years: dict[str, list[int]] = {}
-    for county, year in pairs:
+    for county, year in zip(partitions["county_code"].astype(str), partitions["year"].astype(int)):
         years.setdefault(county, []).append(year)
     return {county: sorted(set(y)) for county, y in sorted(years.items())}
+
+
+def employment_by_area(members, households, *, year):
+    """Return the employment statistics by county, township and village
+    (`fupin_lib.matching.employment_statistics`) and a note, or ``(None,
+    note)`` when the matching part is not available."""
+    employment_statistics = _public_function("matching", "employment_statistics")
+    if employment_statistics is None:
+        return None, "就业匹配模块不可用，本次报告没有就业奖补统计。"
+    return employment_statistics(members, households, year=year), None
