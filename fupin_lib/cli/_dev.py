@@ -21,11 +21,14 @@ __all__ = ["demo", "lab", "test", "wheelhouse"]
 @click.option("--seed", type=int, default=2020, show_default=True, help="示例数据的随机种子。")
 @click.option("--data", "data_root", type=click.Path(path_type=Path), default=_paths.DATA_DIR,
               show_default=True, help="数据根目录：示例导出写入 DATA/sample，清洗后的表写入 DATA/clean。")
-def demo(households, seed, data_root):
-    """在示例数据上运行主流程：生成肇庆 8 个县区的示例数据并导入。"""
+@click.option("--skip-runs", is_flag=True, help="只生成、导入数据并训练模型，不运行县级报告。")
+def demo(households, seed, data_root, skip_runs):
+    """在示例数据上运行主流程：生成肇庆 8 个县区的示例数据，导入，训练风险模型，运行各县报告。"""
     from .._demo import run_demo
 
-    run_demo(households=households, seed=seed, data_root=data_root, echo=click.echo)
+    failed = run_demo(households=households, seed=seed, data_root=data_root, echo=click.echo,
+                      skip_runs=skip_runs)
+    raise SystemExit(1 if failed else 0)
 
 
 @click.command()
