@@ -8,6 +8,17 @@ into problem items tracked to closure.
 """
 
 from ._engine import HIT_COLUMNS, HIT_HEADERS, run_checks
+from ._explore import (
+    describe_problems,
+    filter_problems,
+    household_detail,
+    household_ranking,
+    load_problem_list,
+    load_verification_records,
+    plot_problems_by_village,
+    problems_by_village,
+    verification_summary,
+)
 from ._ledger import (
     OPEN_STATUSES,
     STATUSES,
@@ -67,6 +78,15 @@ __all__ = [
     "summary_tables",
     "summary_text",
     "write_check_reports",
+    "load_problem_list",
+    "load_verification_records",
+    "verification_summary",
+    "filter_problems",
+    "describe_problems",
+    "problems_by_village",
+    "plot_problems_by_village",
+    "household_ranking",
+    "household_detail",
     "CheckSettings",
     "ChecksConfig",
     "load_check_config",
