@@ -216,19 +216,24 @@ class FupinVoila(Voila):
 
     def listen(self):
         # Voila logs a busy port and exits quietly; `fupin serve` must fail loudly.
-        import socket
-
-        probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            probe.bind((self.ip, self.port))
-        except OSError as error:
-            raise FupinError(
-                f"端口 {self.port} 已被占用或无权使用（{self.ip}）：{error.strerror}。"
-                "请关闭占用该端口的程序，或用 --port 指定其他端口。"
-            ) from error
-        finally:
-            probe.close()
+        check_port(self.ip, self.port)
         super().listen()
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise `FupinError` with a Chinese message when `host:port` cannot be bound."""
+    import socket
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind((host, port))
+    except OSError as error:
+        raise FupinError(
+            f"端口 {port} 已被占用或无权使用（{host}）：{error.strerror}。"
+            "请关闭占用该端口的程序，或用 --port 指定其他端口。"
+        ) from error
+    finally:
+        probe.close()
 
 
 def build_argv(apps_dir: Path, *, host: str, port: int, pool_size: int,
@@ -263,6 +268,7 @@ def run_server(apps_dir, *, host: str = "127.0.0.1", port: int = 8866, db_url: s
     ``FUPIN_CLEAN_ROOT`` and ``VOILA_APP_IP`` are set here so that a kernel,
     whose working folder is the notebook's, finds the same store and data.
     """
+    check_port(host, port)
     apps_dir = Path(apps_dir).resolve()
     if not (apps_dir / "review.ipynb").is_file():
         raise FupinError(f"应用目录 {apps_dir} 中没有 review.ipynb，请用 --apps 指定 notebooks/apps。")

@@ -25,7 +25,7 @@ __all__ = ["show", "build"]
 logger = logging.getLogger(__name__)
 
 _ALL = "全部"
-_FULL = w.Layout(width="100%")
+_FULL = w.Layout(width="98%")
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
