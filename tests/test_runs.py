@@ -302,3 +302,38 @@ def test_visit_list_one_section_per_cadre(tmp_path):
     assert html.count('<table class="sheet">') == 4  # 3 rows at 2 per sheet, then 1 and 1
     assert "&lt;收入下降&gt;" in html
     assert "size: A4" in html
+
+
+def test_run_county_retries_kernel_start(tmp_path, monkeypatch, caplog):
+    from fupin_lib.runs import _kernel
+
+    root = tmp_path / "clean"
+    write_tiny_county(root, GOOD, households=2)
+    original = _kernel._ProjectKernelManager.kernel_spec.fget
+    first = []
+
+    def spec_failing_once(manager):
+        # The first kernel manager launches a missing program; later ones work.
+        spec = original(manager)
+        first.append(first[0] if first else manager)
+        if manager is first[0]:
+            spec.argv = [str(tmp_path / "no-such-python"), *spec.argv[1:]]
+        return spec
+
+    monkeypatch.setattr(_kernel._ProjectKernelManager, "kernel_spec", property(spec_failing_once))
+    result = run_county(GOOD, year=YEAR, data_root=root, model_dir="", output_root=tmp_path / "out",
+                        update_case_store=False)
+
+    assert result["status"] == "success"
+    assert "kernel failed to start" in caplog.text
+    assert _our_kernels() == []
+
+
+def test_run_counties_missing_year_rejected(tmp_path):
+    from fupin_lib import ParameterError
+
+    write_tiny_county(tmp_path, GOOD, households=2)
+    with pytest.raises(ParameterError, match="2019"):
+        run_counties([GOOD], year=2019, data_root=tmp_path, model_dir="", output_root=tmp_path / "out",
+                     workers=0, progress=False)
+    assert not (tmp_path / "out").exists()

@@ -287,15 +287,18 @@ def run_county(county_code: str, *, year: int, data_root, model_dir=_paths.MODEL
             "output_dir": str(target)}
 
 
-def _latest_years(data_root, counties) -> dict:
+def _years_to_run(data_root, counties, year) -> dict:
+    """Map each county to the year to run: `year`, or the county's latest
+    year in the data when `year` is None."""
     from ._sources import available_years
 
     years = available_years(data_root)
-    missing = [c for c in counties if c not in years]
+    missing = [c for c in counties if c not in years or (year is not None and int(year) not in years[c])]
     if missing:
-        raise ParameterError(f"数据目录 {data_root} 中没有这些县的规范表：{', '.join(missing)}。"
-                             "请先运行 fupin import，或检查 --data。")
-    return {c: max(years[c]) for c in counties}
+        which = f"{year} 年的" if year is not None else ""
+        raise ParameterError(f"数据目录 {data_root} 中没有这些县{which}规范表：{', '.join(missing)}。"
+                             "请先运行 fupin import，或检查 --data 和 --year。")
+    return {c: int(year) if year is not None else max(years[c]) for c in counties}
 
 
 def _start_client(workers: int, scheduler: str | None):
@@ -346,11 +349,17 @@ def run_counties(counties, *, year: int | None, data_root, model_dir=_paths.MODE
     DataFrame
         One row per county in the order given: ``county``, ``year``,
         ``status``, ``seconds``, ``error``, ``output_dir``.
+
+    Raises
+    ------
+    ParameterError
+        If a county has no clean data for the year (or for any year when
+        `year` is None) in `data_root`; no county runs then.
     """
     from tqdm.auto import tqdm
 
     counties = [str(c) for c in dict.fromkeys(counties)]
-    years = {c: int(year) for c in counties} if year is not None else _latest_years(data_root, counties)
+    years = _years_to_run(data_root, counties, year)
     common = dict(data_root=str(Path(data_root).resolve()),
                   model_dir=str(Path(model_dir).resolve()) if model_dir else "",
                   output_root=str(Path(output_root).resolve()), **run_options)
