@@ -98,7 +98,8 @@ def test_kpi_cards_first_year(outputs):
 def test_review_link_same_origin():
     link = review_link("44122400200", "441224")
     assert link == f"{REVIEW_PATH}?household_no=44122400200&county_code=441224"
-    assert link.startswith("/") and "//" not in link
+    assert link.startswith("/")
+    assert "//" not in link
 
 
 def test_breadcrumb_from_user_area(outputs):
@@ -260,8 +261,12 @@ def test_widgets_map_without_tiles(outputs):
     leaflet_map = _find(page, "fupin-map")[0].children[0]
     assert [type(layer).__name__ for layer in leaflet_map.layers] == ["GeoJSON"]
     features = leaflet_map.layers[0].data["features"]
-    assert {feature["id"] for feature in features} == {"441224", "441226"}
-    assert all(feature["properties"]["style"]["fillColor"].startswith("#") for feature in features)
+    assert len(features) == 8
+    colors = {feature["id"]: feature["properties"]["style"]["fillColor"] for feature in features}
+    # Open problem items: 怀集县 16 (worst, darkest), 德庆县 3; the rest have no outputs.
+    assert colors.pop("441224") == "#bd0026"
+    assert colors.pop("441226") == "#ffffb2"
+    assert set(colors.values()) == {"#d9d9d9"}
 
 
 def test_widgets_map_with_configured_tiles(outputs):

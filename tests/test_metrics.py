@@ -175,6 +175,7 @@ def test_problem_villages_ranked(outputs):
     # 城东村 has no open item but one high-risk household, so it comes last.
     assert rows["village"].tolist() == ["下坑村", "莲社村", "河口村", "仓社村", "城东村"]
     assert rows["problems_open"].tolist() == [9, 5, 3, 2, 0]
+    assert rows["problems_open"].dtype.kind == "i"
     assert rows.loc[4, "flagged_high"] == 1
 
 

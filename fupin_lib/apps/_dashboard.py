@@ -196,7 +196,7 @@ def kpi_cards(figures: dict, cases: dict | None = None) -> list[Card]:
     cards = [
         card("households", "户数 / 人数",
              f"{format_count(figures['households'])} 户 / {format_count(figures['people'])} 人",
-             f"{LEVEL_LABELS.get(figures['level'], '')} {figures['area_name']}，{figures['year']} 年",
+             f"{figures['area_name']} · {figures['year']} 年",
              "households"),
         card("verified_share", "核查完成率", format_percent(figures["verified_share"]),
              f"已核查 {format_count(figures['verified_households'])} / {format_count(figures['households'])} 户",

@@ -23,7 +23,7 @@ from IPython.display import display
 from .. import metrics
 from .._errors import FupinError
 from ..cases import ROLE_LABELS
-from ..geo import county_polygons
+from ..geo import counties_of_city, county_polygons
 from ._dashboard import (
     LEVEL_LABELS,
     DashboardSettings,
@@ -43,7 +43,13 @@ __all__ = ["show", "build"]
 
 logger = logging.getLogger(__name__)
 
-_FULL = w.Layout(width="100%")
+
+
+def _full() -> w.Layout:
+    # A new Layout per widget, because changing a shared one (display) would
+    # hide every widget that uses it.
+    return w.Layout(width="100%")
+
 # Map width assumed when choosing the zoom level: a phone held upright.
 _MAP_WIDTH_PX = 340
 _MAP_HEIGHT_PX = 300
@@ -53,7 +59,9 @@ _STYLE = """<style>
 .fupin-dashboard h2{margin:4px 0;font-size:20px}
 .fupin-dashboard h3{margin:12px 0 4px;font-size:16px}
 .fupin-cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(165px,1fr));gap:8px}
-.fupin-card{border:1px solid #ddd;border-radius:6px;padding:8px;background:#fff}
+.fupin-kpi-cards,.fupin-kpi-cards .widget-html-content{width:100%}
+.fupin-cards{width:100%;box-sizing:border-box;padding-right:6px}
+.fupin-card{border:1px solid #ddd;border-radius:6px;padding:8px;background:#fff;box-sizing:border-box;min-width:0}
 .fupin-card .title{font-size:13px;color:#555}
 .fupin-card .value{font-size:20px;font-weight:bold;margin:2px 0}
 .fupin-card .detail{font-size:12px;color:#333;line-height:1.4}
@@ -71,6 +79,7 @@ _STYLE = """<style>
 .fupin-msg-error{color:#b00020;font-weight:bold}
 .fupin-row .widget-button{text-align:left}
 .fupin-map .leaflet-container{background:#f4f6f8}
+.fupin-legend{font-size:12px;color:#555;margin:2px 0}
 @media (max-width:600px){.fupin-card .value{font-size:17px}}
 </style>"""
 
@@ -121,7 +130,7 @@ class _CountyMap:
         # layers=() keeps ipyleaflet from adding its default OpenStreetMap tiles.
         self.map = ipyleaflet.Map(
             layers=tuple(layers), center=(23.5, 113.0), zoom=7, scroll_wheel_zoom=False,
-            attribution_control=bool(settings.tile_url), zoom_control=True,
+            attribution_control=bool(settings.tile_url),
             layout=w.Layout(width="100%", height=f"{_MAP_HEIGHT_PX}px"),
         )
         self.layer = ipyleaflet.GeoJSON(data={"type": "FeatureCollection", "features": []},
@@ -129,7 +138,8 @@ class _CountyMap:
         self.map.add(self.layer)
         self.on_county = on_county
         self.layer.on_click(self._clicked)
-        self.box = w.VBox([self.map], layout=_FULL).add_class("fupin-map")
+        self.legend = w.HTML(layout=_full())
+        self.box = w.VBox([self.map, self.legend], layout=_full()).add_class("fupin-map")
 
     def _clicked(self, event=None, feature=None, **kwargs):
         code = (feature or {}).get("id") or ((feature or {}).get("properties") or {}).get("code")
@@ -139,7 +149,9 @@ class _CountyMap:
     def draw(self, view: DashboardView) -> None:
         if view.child_level == "county":
             values = dict(zip(view.children["code"], view.children["value"]))
-            codes = list(values)
+            # Every county of the city is drawn; those without outputs are grey.
+            codes = list(dict.fromkeys([*values, *counties_of_city(view.area_code)["code"]]))
+            values = {code: values.get(code) for code in codes}
         elif view.level == "county":
             values = {view.area_code: view.figures.get(view.kpi)}
             codes = [view.area_code]
@@ -153,6 +165,10 @@ class _CountyMap:
         for feature in collection["features"]:
             feature["properties"]["style"] = styles.get(feature["id"], {})
         self.layer.data = collection
+        label, _, higher_is_worse = metrics.KPIS[view.kpi]
+        direction = "越深越需关注（数值越大）" if higher_is_worse else "越深越需关注（数值越小）"
+        self.legend.value = (f'<p class="fupin-legend">地图按“{html.escape(label)}”着色，{direction}；'
+                             "灰色为无运行结果。点击县进入。</p>")
         bounds = geojson_bounds(collection)
         if bounds:
             (south, west), (north, east) = bounds
@@ -169,21 +185,21 @@ def build(state: DashboardState, settings: DashboardSettings | None = None) -> w
         _STYLE + "<h2>领导视窗</h2>"
         f"<p>{html.escape(user.name)}（{html.escape(ROLE_LABELS.get(user.role, user.role))}，"
         f"区域 {html.escape(user.area_code)}） · <a href='/voila/render/review.ipynb'>复核工作台</a>"
-        " · <a href='/fupin/logout'>退出</a></p>", layout=_FULL)
+        " · <a href='/fupin/logout'>退出</a></p>", layout=_full())
     year = w.Dropdown(options=[str(y) for y in state.years], value=str(state.year) if state.year else None,
                       description="年份", layout=w.Layout(width="auto")).add_class("fupin-year")
     kpi = w.Dropdown(options=[(label, name) for name, (label, _, _) in metrics.KPIS.items()],
                      value=state.kpi, description="排名指标", layout=w.Layout(width="auto")).add_class("fupin-kpi")
-    message = w.HTML(layout=_FULL).add_class("fupin-message")
+    message = w.HTML(layout=_full()).add_class("fupin-message")
     path = w.HBox(layout=w.Layout(flex_flow="row wrap")).add_class("fupin-path")
-    cards = w.HTML(layout=_FULL).add_class("fupin-kpi-cards")
-    children_title = w.HTML(layout=_FULL)
-    children_box = w.VBox(layout=_FULL).add_class("fupin-children")
-    households = w.HTML(layout=_FULL).add_class("fupin-household-list")
-    villages_title = w.HTML("<h3>问题村排名（未整改问题、高风险户）</h3>", layout=_FULL)
-    villages_box = w.VBox(layout=_FULL).add_class("fupin-problem-villages")
-    problem_title = w.HTML("<h3>问题户排名</h3>", layout=_FULL)
-    problem_list = w.HTML(layout=_FULL).add_class("fupin-problem-households")
+    cards = w.HTML(layout=_full()).add_class("fupin-kpi-cards")
+    children_title = w.HTML(layout=_full())
+    children_box = w.VBox(layout=_full()).add_class("fupin-children")
+    households = w.HTML(layout=_full()).add_class("fupin-household-list")
+    villages_title = w.HTML("<h3>问题村排名（未整改问题、高风险户）</h3>", layout=_full())
+    villages_box = w.VBox(layout=_full()).add_class("fupin-problem-villages")
+    problem_title = w.HTML("<h3>问题户排名</h3>", layout=_full())
+    problem_list = w.HTML(layout=_full()).add_class("fupin-problem-households")
 
     def show_message():
         if state.message:
@@ -205,7 +221,6 @@ def build(state: DashboardState, settings: DashboardSettings | None = None) -> w
             state.message, state.ok = str(error), False
             show_message()
             return
-        path.children = [area_button(code, name, "fupin-crumb") for code, name in view.path]
         cards.value = _cards_html(view)
         county_map.draw(view)
         draw_children(view)
@@ -216,6 +231,8 @@ def build(state: DashboardState, settings: DashboardSettings | None = None) -> w
             for row in view.problem_villages.itertuples(index=False)
         ] or [w.HTML("<p>没有未整改问题或高风险户的村。</p>")]
         problem_list.value = problem_households_table(view.problem_households)
+        # The path goes last: when it shows the new area, the rest is drawn.
+        path.children = [area_button(code, name, "fupin-crumb") for code, name in view.path]
         show_message()
 
     def draw_children(view: DashboardView):
@@ -281,7 +298,7 @@ def build(state: DashboardState, settings: DashboardSettings | None = None) -> w
         villages_box,
         problem_title,
         problem_list,
-    ], layout=_FULL).add_class("fupin-dashboard")
+    ], layout=_full()).add_class("fupin-dashboard")
 
 
 def show(*, outputs_root=None, url: str | None = None) -> None:

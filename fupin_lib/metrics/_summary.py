@@ -67,7 +67,7 @@ def band_column(band: str) -> str:
 
 
 def _select() -> str:
-    terms = [f"{sql} AS {name}" for name, sql in COUNTS.items()]
+    terms = [f"({sql})::BIGINT AS {name}" for name, sql in COUNTS.items()]
     terms += [
         f"count(*) FILTER (WHERE trim(monitoring_category) = '{c}') AS {category_column(c)}"
         for c in CATEGORIES
