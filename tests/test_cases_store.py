@@ -379,3 +379,37 @@ def test_demo_admin_token(tmp_path):
     assert cases.authenticate_token(second, url=url).role == "admin"
     with pytest.raises(AccessDeniedError):
         cases.authenticate_token(first, url=url)
+
+
+def test_migrations_match_models(url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from fupin_lib.cases._migrate import target_metadata
+
+    assert cases.current_revision(url) == cases.head_revision()
+    with cases.get_engine(url).connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        assert compare_metadata(context, target_metadata()) == []
+
+
+def test_problem_type_filter_and_household_problems(loaded):
+    url, _, _ = loaded
+    reviewer = _user(url, "r", "reviewer", "441202")
+    row = cases.load_queue(reviewer, url=url).iloc[3]
+    now = dt.datetime.now(dt.timezone.utc)
+    with cases.get_engine(url).begin() as connection:
+        connection.execute(text(
+            "INSERT INTO problem_items (item_key, source, county_code, first_year, last_year, "
+            "village_code, household_no, id_number, check_code, title, deadline, status, "
+            "created_at, updated_at, version) VALUES (:key, 'check', '441202', 2020, 2020, "
+            ":village, :number, '441202199001011234', 'H01', '收入低于监测线', :deadline, "
+            "'待整改', :now, :now, 1)"),
+            {"key": "k1", "village": row.village_code, "number": row.household_no,
+             "deadline": dt.date(2021, 1, 1), "now": now})
+    assert cases.problem_types(reviewer, url=url) == ["收入低于监测线"]
+    filtered = cases.load_queue(reviewer, problem_type="收入低于监测线", url=url)
+    assert list(filtered["case_id"]) == [row.case_id]
+    problems = cases.get_case(int(row.case_id), reviewer, url=url)["problems"]
+    assert len(problems) == 1
+    assert problems["id_number"].iloc[0] == "441202********1234"

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, inspect, select, text, update
+from sqlalchemy import MetaData, Table, and_, exists, func, inspect, select, text, update
 
 from .._errors import AccessDeniedError, ConflictError, ParameterError
 from ._base import get_engine
@@ -67,14 +67,18 @@ def _aware(value):
     return value
 
 
-def _problem_table(engine):
-    """Return the problem ledger's table when it exists in this database."""
-    from ._migrate import target_metadata
+_PROBLEM_TABLES: dict[str, Table] = {}
 
-    table = target_metadata().tables.get("problem_items")
-    if table is None or not inspect(engine).has_table("problem_items"):
-        return None
-    return table
+
+def _problem_table(engine):
+    """Return the problem ledger's table, reflected from the database (so
+    that reading it does not import the checks package), or None."""
+    key = str(engine.url)
+    if key not in _PROBLEM_TABLES:
+        if not inspect(engine).has_table("problem_items"):
+            return None
+        _PROBLEM_TABLES[key] = Table("problem_items", MetaData(), autoload_with=engine)
+    return _PROBLEM_TABLES[key]
 
 
 def _queue_select(user: User):
@@ -162,7 +166,7 @@ def load_queue(user: User, *, area: str | None = None, states=(), categories=(),
 
 
 def _problem_type_column(problems):
-    for name in ("check_name", "problem_type", "rule_name", "category", "check_id", "rule_id"):
+    for name in ("title", "check_name", "problem_type", "check_code"):
         if name in problems.c:
             return problems.c[name]
     raise ParameterError("问题台账缺少问题类型列。")

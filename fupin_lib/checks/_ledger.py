@@ -131,11 +131,15 @@ class LedgerSummary:
 
 
 def ensure_ledger_tables(engine: Engine) -> None:
-    """Create the ledger's table when it is missing.
+    """Create or upgrade the case store's tables, the ledger's included, with
+    the case store's migrations (an in-memory SQLite database, which another
+    engine could not reach, gets the ledger's table directly)."""
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        Base.metadata.create_all(engine, tables=[ProblemItem.__table__])
+        return
+    from ..cases import init_db
 
-    NOTE: the case store's Alembic migrations are meant to replace this call.
-    """
-    Base.metadata.create_all(engine, tables=[ProblemItem.__table__])
+    init_db(engine.url.render_as_string(hide_password=False))
 
 
 def _engine(url: str | None) -> Engine:
