@@ -5,6 +5,7 @@ kernels and external URLs in the HTML."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -176,6 +177,13 @@ def test_run_record_lists_inputs(city_run):
     assert {"households.parquet", "members.parquet", "verifications.parquet", "defaults.yaml"} <= set(inputs)
     assert all(len(h) == 64 for h in inputs.values())
     assert record["case_store"]["status"] == "updated"
+
+    notebook = nbformat.read(str(out / GOOD / str(YEAR) / "report.ipynb"), as_version=4)
+    injected = [c for c in notebook.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1
+    assert re.search(rf"county_code = ['\"]{GOOD}['\"]", injected[0].source)  # text, not a number
+    assert str((out / GOOD / str(YEAR)).resolve()) in injected[0].source
+    assert "staging" not in injected[0].source
 
 
 def test_run_excel_outputs_values_only(city_run):

@@ -167,15 +167,20 @@ def _write_error_report(folder: Path, error: dict) -> None:
     (folder / "error.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _fix_injected_cell_id(path: Path) -> None:
-    # papermill gives the injected parameters cell a random id, which would
-    # make every report.html differ; the cell's tag is unique, so use it.
+def _fix_injected_cell(path: Path, staging: Path, target: Path) -> None:
+    """Give the injected parameters cell a fixed id and the final output
+    folder.
+
+    papermill gives that cell a random id, which would make every report.html
+    differ, and the notebook ran with the staging folder as ``output_dir``.
+    """
     import nbformat
 
     notebook = nbformat.read(str(path), as_version=4)
     for cell in notebook.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             cell["id"] = "injected-parameters"
+            cell["source"] = cell["source"].replace(str(staging.resolve()), str(target.resolve()))
     nbformat.write(notebook, str(path))
 
 
@@ -184,7 +189,6 @@ def _convert_to_html(notebook: Path, html: Path, county_code: str, year: int) ->
     from ..reports import notebook_to_html
 
     try:
-        _fix_injected_cell_id(notebook)
         county = division_name(county_code) or county_code
         notebook_to_html(notebook, html, title=f"{county} {year} 年县级报告")
     except Exception as caught:  # noqa: BLE001  (recorded in run.json like a cell error)
@@ -277,6 +281,7 @@ def run_county(county_code: str, *, year: int, data_root, model_dir=_paths.MODEL
         _write_error_report(staging, error)
 
     if output.exists():
+        _fix_injected_cell(output, staging, target)
         error = _convert_to_html(output, staging / "report.html", county_code, year) or error
     record.update(status="failed" if error else "success", error=error, end=_now(),
                   seconds=round(time.perf_counter() - clock, 2))
