@@ -3,7 +3,7 @@ record 50 decisions each on the same few cases: every decision is stored
 exactly once, conflicts are retried, and no lock error reaches a caller.
 
 Threads rather than processes keep the test fast (a spawned process pays
-the package import again); the database sees the same concurrent
+the package import again); the database gets the same concurrent
 connections either way. On PostgreSQL each writer gets its own engine
 (``application_name`` differs); on SQLite the writers share one pool of up to
 15 connections.

@@ -356,7 +356,8 @@ def test_cli_user_and_db_commands(tmp_path, monkeypatch):
     token = result.output.split()[-1]
     assert cases.authenticate_token(token, url=url).role == "cadre"
     result = runner.invoke(cli, ["user", "list"])
-    assert "li" in result.output and "帮扶干部" in result.output
+    assert "li" in result.output
+    assert "帮扶干部" in result.output
     result = runner.invoke(cli, ["user", "revoke", "li"])
     new_token = result.output.split()[-1]
     assert new_token != token

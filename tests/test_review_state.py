@@ -183,3 +183,36 @@ def test_current_user_from_ticket_and_env(store, monkeypatch):
     monkeypatch.setenv("SERVER_SOFTWARE", "voila/0.5")
     with pytest.raises(AccessDeniedError, match="未登录"):
         identity.current_user(url=url)
+
+
+def test_household_page_masks_by_role(store, tmp_path):
+    url, users = store
+    reviewer = ReviewState(users["rev"], url=url, data_root=tmp_path / "clean")
+    queue = reviewer.set_filters(area="441202001")
+    case_id = int(queue["case_id"].iloc[0])
+    number = queue["household_no"].iloc[0]
+    folder = tmp_path / "clean" / "441202" / "2020"
+    folder.mkdir(parents=True)
+    pd.DataFrame({"year": [2020], "county_code": ["441202"], "household_no": [number],
+                  "phone": ["13812345678"], "address": ["第1镇1村幸福路8号"],
+                  "net_income_per_capita": [6200.0]}).to_parquet(folder / "households.parquet")
+    pd.DataFrame({"year": [2020, 2020], "county_code": ["441202"] * 2,
+                  "household_no": [number] * 2, "person_no": ["01", "02"],
+                  "name": ["王大明", "李小红"],
+                  "id_number": ["441202198001011234", "441202198202023456"]}
+                 ).to_parquet(folder / "members.parquet")
+
+    page = reviewer.open_case(case_id)
+    assert page["contact"]["phone"] == "138****5678"
+    assert list(page["members"]["name"]) == ["王大明", "李小红"]
+    assert page["members"]["id_number"].iloc[0] == "441202********1234"
+    assert "net_income_per_capita" in set(page["income"]["项目"])
+
+    leader = ReviewState(users["lead"], url=url, data_root=tmp_path / "clean")
+    assert list(leader.open_case(case_id)["members"]["name"]) == ["王**", "李**"]
+
+    reviewer.assign("kad")
+    cadre = ReviewState(users["kad"], url=url, data_root=tmp_path / "clean")
+    contact = cadre.open_case(case_id)["contact"]
+    assert contact["phone"] == "13812345678"
+    assert contact["address"] == "第1镇1村幸福路8号"

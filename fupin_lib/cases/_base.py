@@ -54,7 +54,7 @@ def get_engine(url: str | None = None) -> Engine:
     """Return the engine of the case store at `url` (default: `database_url`).
 
     Engines are cached per URL, without eviction, so that every caller in a
-    process shares one connection pool; an evicted engine would keep its
+    process shares one connection pool. An evicted engine would keep its
     pooled connections open until garbage collection.
     """
     url = url or database_url()

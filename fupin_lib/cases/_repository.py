@@ -10,6 +10,7 @@ data writes an audit entry in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from pathlib import Path
 
@@ -281,14 +282,22 @@ _INCOME_COLUMNS = ("wage_income", "public_job_income", "business_income", "prope
 
 
 def _read_clean(data_root, county_code, year, table) -> pd.DataFrame:
+    path = Path(data_root) / str(county_code) / str(int(year)) / f"{table}.parquet"
+    stamp = path.stat().st_mtime_ns if path.exists() else None
+    return _read_clean_cached(str(data_root), str(county_code), int(year), table, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_clean_cached(data_root, county_code, year, table, stamp) -> pd.DataFrame:
+    # Cached per file version: a user opens many households of one county in a row.
     try:
         from ..io import read_table
-    except ImportError:
+    except ImportError:  # the io package is optional for the case store
         read_table = None
     if read_table is not None:
         return read_table(data_root, county_code, year, table)
-    path = Path(data_root) / str(county_code) / str(int(year)) / f"{table}.parquet"
-    return pd.read_parquet(path) if path.exists() else pd.DataFrame()
+    path = Path(data_root) / county_code / str(year) / f"{table}.parquet"
+    return pd.read_parquet(path) if stamp is not None else pd.DataFrame()
 
 
 def _clean_data(case: dict, data_root, keep) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
@@ -405,7 +414,7 @@ def decide(case_id: int, action: str, user: User, *, version: int, note: str = "
     Raises
     ------
     ConflictError
-        Someone changed the case since `version`; ``error.current`` holds
+        Someone changed the case since `version`; ``error.current`` contains
         the case as it is now.
     AccessDeniedError, ParameterError
     """
