@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from pathlib import Path
@@ -20,7 +21,7 @@ from ._places import LIANMAI_COUNTY, LIANMAI_TOWNSHIP, build_places, county_shar
 from ._population import draw_population
 from ._vocabulary import HELPER_TITLES, HELPER_UNITS
 
-__all__ = ["generate_sample", "allocate_households"]
+__all__ = ["generate_sample", "simulate", "SimulationResult", "allocate_households"]
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +86,46 @@ def generate_sample(*, city: str = "4412", households: int = 42_000, seed: int =
         For an unknown city, non-consecutive years or a damage share out of range.
     """
     from ._export import write_county_files
-    from ._jobs import make_jobs
 
     households, years, damage = _check_arguments(households, years, damage)
+    run = simulate(city=str(city), households=households, seed=seed, years=years)
+    written: list[Path] = []
+    for index, county in enumerate(run.places):
+        written += write_county_files(
+            Path(out), county, index, run.frames, run.area, run.helpers, run.jobs, years, damage,
+            run.damage_rng.spawn(1)[0], verification_rng=run.verification_rng.spawn(1)[0],
+        )
+    logger.info("wrote %d files under %s", len(written), out)
+    return written
+
+
+@dataclasses.dataclass
+class SimulationResult:
+    """Everything `simulate` produced, before writing: the yearly canonical
+    frames ``(year, households, members)`` and the tables they refer to."""
+
+    places: list
+    households: pd.DataFrame
+    members: pd.DataFrame
+    frames: list
+    area: pd.DataFrame
+    helpers: pd.DataFrame
+    jobs: dict
+    lines: dict
+    damage_rng: np.random.Generator
+    verification_rng: np.random.Generator
+
+
+def simulate(*, city: str = "4412", households: int = 42_000, seed: int = 0,
+             years=(2017, 2018, 2019, 2020)) -> SimulationResult:
+    """Run the panel simulation in memory, without writing files.
+
+    Takes the parameters of `generate_sample`; the frames use canonical
+    column names plus private columns that start with ``_``.
+    """
+    from ._jobs import make_jobs
+
+    households, years, _ = _check_arguments(households, years, 0.0)
     shares = county_shares(str(city))
     if shares.empty:
         raise ParameterError(f"区划表中没有市代码 {city!r} 或其下没有县区。请使用 4 位市代码，例如 4412（肇庆市）。")
@@ -100,26 +138,18 @@ def generate_sample(*, city: str = "4412", households: int = 42_000, seed: int =
     rng = np.random.default_rng(seed)
     place_rngs = rng.spawn(len(counts))
     places = [build_places(code, counts[code], r) for code, r in zip(counts, place_rngs)]
-    population_rng, panel_rng, job_rng, damage_rng, helper_rng = rng.spawn(5)
+    population_rng, panel_rng, job_rng, damage_rng, helper_rng, verification_rng = rng.spawn(6)
     hh, mm = draw_population(places, counts, years[0], population_rng, fixed)
     lines = {year: monitoring_line(str(city)[:2], year) for year in years}
     panel = Panel(hh, mm, places, years, lines, panel_rng)
     case = LianmaiCase(panel, places, panel_rng.spawn(1)[0]) if fixed else None
-
     frames = [(year, h, m) for year, h, m in panel.run(case)]
     logger.info("simulated %d households, %d people, %d years", len(hh), len(mm), len(years))
 
     area = _area_columns(hh, places, str(city))
     helpers = _helpers(hh, places, helper_rng)
-    written: list[Path] = []
     jobs = make_jobs(frames, hh, places, area, job_rng)
-    for index, county in enumerate(places):
-        written += write_county_files(
-            Path(out), county, index, frames, area, helpers, jobs, years, damage, damage_rng.spawn(1)[0],
-            verification_rng=panel_rng.spawn(1)[0],
-        )
-    logger.info("wrote %d files under %s", len(written), out)
-    return written
+    return SimulationResult(places, hh, mm, frames, area, helpers, jobs, lines, damage_rng, verification_rng)
 
 
 def _area_columns(hh: pd.DataFrame, places, city: str) -> pd.DataFrame:

@@ -78,6 +78,7 @@ class Panel:
 
         # Carried state.
         self.months_prev = np.zeros(P)
+        self.drift = members["month_drift"].to_numpy().copy()
         self.months_prev2 = np.zeros(P)
         self.public_prev = np.zeros(P, dtype=bool)
         self.dibao_added = np.zeros(H, dtype=bool)
@@ -130,7 +131,7 @@ class Panel:
         weak = skill == "弱劳动力或半劳动力"
         skill_factor = np.select([skill == "技能劳动力", skill == "普通劳动力", weak], [1.0, 0.92, 0.5], 0.0)
         casual = mm["casual"].to_numpy()
-        drift = mm["month_drift"].to_numpy()
+        drift = self.drift
         work_prop = mm["work_prop"].to_numpy()
 
         if first:
@@ -142,8 +143,13 @@ class Panel:
             lose_p = (0.04 + 0.35 * onset["new_serious"] + 0.3 * (weak & ~(self.months_prev2 == 0))
                       + 0.12 * (self.months_prev < self.months_prev2))
             keeps = laborer & was & (rng.random(P) >= lose_p)
-            starts = laborer & ~was & (rng.random(P) < 0.22 * skill_factor * np.where(caring, 0.5, 1.0))
+            starts = laborer & ~was & (rng.random(P) < 0.35 * skill_factor * np.where(caring, 0.5, 1.0))
             working = keeps | starts
+            # A new job ends a falling trend; some stable jobs start to fall.
+            self.drift = np.where(starts, 0, self.drift)
+            drift_onset = keeps & (self.drift == 0) & (rng.random(P) < 0.05)
+            self.drift = np.where(drift_onset, -rng.integers(2, 5, P), self.drift)
+            drift = self.drift
             stable_months = np.clip(self.months_prev + drift + rng.integers(-1, 2, P), 0, 12)
             stable_months = np.where(starts, 12 - rng.integers(0, 5, P), stable_months)
             casual_months = np.where(rng.random(P) < 0.3, rng.integers(1, 4, P), rng.integers(3, 13, P))
@@ -154,7 +160,7 @@ class Panel:
 
         place = mm["place_pref"].to_numpy()
         place = np.where(weak | caring | (age >= 55), np.minimum(place, 1), place)
-        grow = 1.06 ** (year - self.years[0])
+        grow = 1.08 ** (year - self.years[0])
         skill_wage = np.select([skill == "技能劳动力", weak], [1.25, 0.75], 1.0)
         wage = np.round(BASE_WAGE[place] * grow * skill_wage * mm["wage_factor"].to_numpy()
                         * np.where(casual, 0.85, 1.0), -1)
@@ -216,7 +222,7 @@ class Panel:
         flood_factor = np.where(flooded, rng.uniform(0.25, 0.6, H), 1.0)
         asset_factor = np.where(self.expense_prev > 0.3 * np.nan_to_num(self.net_prev, nan=1e9), 0.6, 1.0)
         industry = hh["industry_latent"].to_numpy() & ~hh["edge"].to_numpy()
-        gross = (hh["land"].to_numpy() * 1500 * 1.05 ** t * labor_factor * rng.lognormal(0, 0.25, H)
+        gross = (hh["land"].to_numpy() * 1700 * 1.06 ** t * labor_factor * rng.lognormal(0, 0.25, H)
                  * flood_factor * asset_factor * np.where(industry, 1.15, 1.0))
         business_income = np.round(gross, 0)
         business_expense = np.round(gross * rng.uniform(0.3, 0.45, H), 0)
@@ -308,7 +314,7 @@ class Panel:
         self.ever_monitored |= identify
 
         # Elimination: at least 6 months after identification.
-        can_end = age_prev_active & (per_capita >= 1.1 * line) & ~sudden & (rng.random(H) < 0.75)
+        can_end = age_prev_active & (per_capita >= line) & ~sudden & (rng.random(H) < 0.85)
         identified_month = pd.to_numeric(pd.Series(self.identified_ym, dtype=object).str[4:], errors="coerce")
         identified_month = identified_month.fillna(1).to_numpy(dtype=int)
         end_month = np.clip(identified_month - 6 + rng.integers(0, 7, H), 1, 12)
@@ -344,7 +350,7 @@ class Panel:
         self.risk_note[identify] = np.where(none, "家庭收入来源单一", "")[identify]
 
         # Assistance next year for households identified or below the line.
-        self.assisted = (self.active | below) & (rng.random(H) < 0.75)
+        self.assisted = (self.active | below) & (rng.random(H) < 0.85)
         no_worker = income["n_laborers"] == 0
         self.dibao_added |= self.assisted & no_worker & ~income["tekun_hh"]
         self.below_prev = below

