@@ -49,7 +49,7 @@ def _hits(year=2020, **changes):
     households, members = variant(**changes)
     households["year"] = year
     members["year"] = year
-    return run_checks(households, members, year=year, codes=CODES, config=ChecksConfig(), monitoring_line=4000)
+    return run_checks(households, members, year=year, codes=CODES, config=ChecksConfig())
 
 
 BOTH = {"h": {"phone": "12345"}, "m": {1: {"monthly_wage": 80.0}}}

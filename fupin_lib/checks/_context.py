@@ -37,22 +37,25 @@ def canonical_frame(table, frame: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return `frame` with every column of `table`, in the declared dtypes.
 
     Missing columns are added empty, so checks can read any declared column
-    of a partial frame (tests, older exports).
+    of a partial frame (tests, older exports). Columns that already have the
+    declared dtype are not copied.
     """
-    frame = pd.DataFrame() if frame is None else frame
-    out = {}
-    for column in table.columns:
-        if column.name in frame:
-            out[column.name] = frame[column.name].astype(column.pandas_dtype)
+    frame = pd.DataFrame() if frame is None else frame.reset_index(drop=True)
+    columns = {}
+    for name, dtype in table.dtypes().items():
+        if name not in frame:
+            columns[name] = pd.Series(pd.NaT if dtype == "datetime64[ns]" else pd.NA,
+                                      index=frame.index, dtype=dtype)
+        elif str(frame[name].dtype) == dtype:
+            columns[name] = frame[name]
+        elif dtype == "datetime64[ns]":
+            columns[name] = pd.to_datetime(frame[name], errors="coerce").astype(dtype)
         else:
-            out[column.name] = pd.Series(pd.NA, index=frame.index, dtype=column.pandas_dtype) \
-                if column.pandas_dtype != "datetime64[ns]" \
-                else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
-    extra = [c for c in frame.columns if c not in out]
-    result = pd.DataFrame(out, index=frame.index)
-    for name in extra:
-        result[name] = frame[name]
-    return result.reset_index(drop=True)
+            columns[name] = frame[name].astype(dtype)
+    for name in frame.columns:
+        if name not in columns:
+            columns[name] = frame[name]
+    return pd.DataFrame(columns, index=frame.index)
 
 
 class CheckContext:

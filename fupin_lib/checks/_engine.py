@@ -75,43 +75,38 @@ def _describe(frame: pd.DataFrame, table: str, fields: Iterable[str]) -> pd.Seri
     return text
 
 
+def _take(values: pd.Series, positions: np.ndarray) -> pd.Series:
+    """Take `values` at `positions` as strings, NA where a position is -1."""
+    array = values.astype("string").array
+    return pd.Series(array.take(positions, allow_fill=True), dtype="string")
+
+
+def _fields_at(frame: pd.DataFrame, table: str, fields, positions: np.ndarray) -> pd.DataFrame:
+    """The rows at `positions` of the columns of `table` among `fields`."""
+    names = [f.split(".")[1] for f in fields if f.split(".")[0] == table and f.split(".")[1] in frame]
+    return frame[names].iloc[positions]
+
+
 def _hits_of(check: Check, ctx: CheckContext, mask: np.ndarray) -> pd.DataFrame:
     positions = np.flatnonzero(mask)
     if check.scope == "member":
-        rows = ctx.members.iloc[positions]
+        rows = _fields_at(ctx.members, "members", check.fields, positions)
         household_pos = ctx.member_household[positions]
-        area = _area_rows(ctx, household_pos)
-        frame = pd.DataFrame({
-            **{c: area[c] for c in _AREA_COLUMNS},
-            "household_no": rows["household_no"].astype("string").to_numpy(),
-            "person_no": rows["person_no"].astype("string").to_numpy(),
-            "id_number": rows["id_number"].astype("string").to_numpy(),
-            "name": rows["name"].astype("string").to_numpy(),
-            "values": _describe(rows, "members", check.fields).to_numpy(),
-        })
-        own_county = pd.Series(rows["county_code"].astype("string").to_numpy(), index=frame.index)
-        frame["county_code"] = frame["county_code"].astype("string").fillna(own_county)
+        frame = pd.DataFrame({c: _take(ctx.households[c], household_pos) for c in _AREA_COLUMNS})
+        own_county = _take(ctx.members["county_code"], positions)
+        frame["county_code"] = frame["county_code"].fillna(own_county)
+        for column in ("household_no", "person_no", "id_number", "name"):
+            frame[column] = _take(ctx.members[column], positions)
+        frame["values"] = _describe(rows, "members", check.fields).to_numpy()
     elif check.scope == "household":
-        rows = ctx.households.iloc[positions]
-        frame = pd.DataFrame({
-            **{c: rows[c].astype("string").to_numpy() for c in _AREA_COLUMNS},
-            "household_no": rows["household_no"].astype("string").to_numpy(),
-            "person_no": pd.NA,
-            "id_number": pd.NA,
-            "name": pd.NA,
-            "values": _describe(rows, "households", check.fields).to_numpy(),
-        })
+        rows = _fields_at(ctx.households, "households", check.fields, positions)
+        frame = pd.DataFrame({c: _take(ctx.households[c], positions) for c in _AREA_COLUMNS})
+        frame["household_no"] = _take(ctx.households["household_no"], positions)
+        frame["values"] = _describe(rows, "households", check.fields).to_numpy()
     else:
         rows = ctx.villages.iloc[positions]
-        frame = pd.DataFrame({
-            **{c: rows[c].to_numpy() for c in _AREA_COLUMNS if c in rows},
-            "helper_name": pd.NA,
-            "household_no": pd.NA,
-            "person_no": pd.NA,
-            "id_number": pd.NA,
-            "name": pd.NA,
-            "values": ("村代码=" + rows["village_code"] + "；村=" + rows["village"]).to_numpy(),
-        })
+        frame = pd.DataFrame({c: rows[c].to_numpy() for c in _AREA_COLUMNS if c in rows})
+        frame["values"] = ("村代码=" + rows["village_code"] + "；村=" + rows["village"]).to_numpy()
     frame["check_code"] = check.code
     frame["title"] = check.title
     frame["kind"] = KINDS[check.kind][1]
@@ -120,19 +115,9 @@ def _hits_of(check: Check, ctx: CheckContext, mask: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-def _area_rows(ctx: CheckContext, household_pos: np.ndarray) -> dict[str, np.ndarray]:
-    out = {}
-    for column in _AREA_COLUMNS:
-        values = ctx.households[column].astype("string").to_numpy(dtype=object, na_value=None)
-        padded = np.append(values, None)
-        out[column] = padded[household_pos]
-    return out
-
-
 def run_checks(households: pd.DataFrame, members: pd.DataFrame, *, year: int,
                province_code: str | None = None, codes: Iterable[str] | None = None,
-               config: ChecksConfig | None = None, monitoring_line: float | None = None,
-               ) -> pd.DataFrame:
+               config: ChecksConfig | None = None) -> pd.DataFrame:
     """Run the enabled checks over one county's canonical tables.
 
     Parameters
@@ -149,17 +134,18 @@ def run_checks(households: pd.DataFrame, members: pd.DataFrame, *, year: int,
     config : ChecksConfig, optional
         Parsed ``parameters/checks.yaml``; loaded from the parameters folder
         when None.
-    monitoring_line : float, optional
-        Overrides `fupin_lib.params.monitoring_line` for this run. When the
-        parameters have no line for the province and year, the checks that
-        compare income with it are skipped with a warning in the log.
+
+    The monitoring line comes from `fupin_lib.params.monitoring_line`. When
+    ``parameters/defaults.yaml`` has no line for the province and year, the
+    checks that compare income with it find nothing and a warning is logged.
 
     Returns
     -------
     DataFrame
         One row per hit with the columns of `HIT_COLUMNS`. ``person_no``,
-        ``id_number`` and ``name`` are set for member checks only; ``values`` holds the fields
-        the check read, as Chinese text, with personal data masked.
+        ``id_number`` and ``name`` are set for member checks only. ``values``
+        lists the fields the check read, as Chinese text, with personal data
+        masked.
 
     Raises
     ------
@@ -169,7 +155,8 @@ def run_checks(households: pd.DataFrame, members: pd.DataFrame, *, year: int,
     province = province_code or province_of(households)
     resolved: ResolvedChecks = resolve_checks(province, year, config)
     selected = _select(resolved, codes)
-    if monitoring_line is None and province:
+    monitoring_line = None
+    if province:
         try:
             monitoring_line = lookup_monitoring_line(province, year)
         except ParameterError as error:
@@ -187,12 +174,9 @@ def run_checks(households: pd.DataFrame, members: pd.DataFrame, *, year: int,
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="string") for c in HIT_COLUMNS}).assign(
             year=pd.Series(dtype="Int64"))[HIT_COLUMNS]
-    hits = pd.concat(frames, ignore_index=True)
+    hits = pd.concat(frames, ignore_index=True).reindex(columns=HIT_COLUMNS)
     hits["year"] = int(year)
-    hits = hits[HIT_COLUMNS]
-    for column in HIT_COLUMNS:
-        hits[column] = hits[column].astype("Int64" if column == "year" else "string")
-    return hits
+    return hits.astype({c: "Int64" if c == "year" else "string" for c in HIT_COLUMNS})
 
 
 def _select(resolved: ResolvedChecks, codes: Iterable[str] | None) -> list[str]:

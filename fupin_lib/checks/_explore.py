@@ -44,7 +44,7 @@ def load_verification_records(data_dir: str | os.PathLike, county_code: str, yea
 
 def verification_summary(records: pd.DataFrame) -> pd.DataFrame:
     """Count verification outcomes by township and village: records,
-    problems found, suspected ineligible households and 不满意 answers."""
+    problems found, suspected ineligible households and 不满意 ratings."""
     frame = records.assign(
         problem=records["problems_found"].fillna(False).astype(bool)
         | records["problem_description"].astype("string").fillna("").ne(""),
@@ -134,8 +134,8 @@ def household_ranking(problems: pd.DataFrame) -> pd.DataFrame:
 
 
 def household_detail(problems: pd.DataFrame, household_no: str | None = None) -> pd.DataFrame:
-    """The problems of one household (by default the one with the most),
-    with member IDs and names masked."""
+    """Return the problems of one household (by default the one with the
+    most), with member IDs and names masked."""
     if household_no is None:
         ranking = household_ranking(problems)
         if ranking.empty:

@@ -2,9 +2,9 @@
 closure (一项一项整改清零，一户一户对账销号).
 
 An item moves 待整改 → 整改中 → 待验收 → 已销号. `update_ledger` adds the hits
-of a run: a hit that matches an open item updates it (never a duplicate), a
-new hit opens an item, and an open check item that no longer hits moves to
-待验收 for a person to confirm; items are never deleted. Problems that cadres
+of a run. A hit that matches an open item updates it instead of adding a
+duplicate, and a new hit opens an item. An open check item that no longer
+hits moves to 待验收 for a person to confirm. Items are never deleted. Problems that cadres
 recorded in their verification records enter the same ledger with the source
 ``verification``.
 
@@ -103,7 +103,7 @@ LEDGER_COLUMNS = [c.name for c in ProblemItem.__table__.columns]
 
 @dataclasses.dataclass(frozen=True)
 class LedgerSummary:
-    """What one `update_ledger` call changed.
+    """Counts of the changes made by one `update_ledger` call.
 
     Attributes
     ----------
@@ -384,7 +384,7 @@ def set_status(item_id: int, status: str, *, user: str, note: str | None,
 
 
 def household_closed(household_no: str, *, county_code: str, url: str | None = None) -> bool:
-    """Whether a household can be 销号: it has items and all are 已销号."""
+    """Return whether a household can be 销号: it has items and all are 已销号."""
     table = ProblemItem.__table__
     with _engine(url).connect() as connection:
         statuses = connection.execute(

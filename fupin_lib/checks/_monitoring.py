@@ -11,9 +11,9 @@ A household is flagged when any criterion holds:
   or safe drinking water recorded as not secured, or an unsafe house;
 - ``sudden_event``: a sudden severe hardship recorded this year.
 
-The suggested category follows the national definitions: a household below
+The suggested category follows the national definitions. A household below
 the line or with a basic-needs gap is 脱贫不稳定户 when it has exited poverty
-and 边缘易致贫户 otherwise; a household above the line that is hit by a drop,
+and 边缘易致贫户 otherwise. A household above the line that is hit by a drop,
 an expense or a sudden event is 突发严重困难户. This flagging is the baseline
 that the risk model has to beat.
 """
@@ -56,7 +56,7 @@ def _yuan(values: np.ndarray) -> pd.Series:
 
 
 def _lines(households: pd.DataFrame, year: int) -> np.ndarray:
-    """The monitoring line of each household's province for `year`."""
+    """Look up the monitoring line of each household's province for `year`."""
     province = text(households["province_code"]).str[:2]
     county = text(households["county_code"]).str[:2]
     province = province.where(province != "", county)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..schema import LABOR_CAPABLE_SKILLS
 from ._context import CheckContext, flag
@@ -43,8 +44,7 @@ def id_number_info(ctx: CheckContext) -> dict[str, np.ndarray]:
         birth = np.zeros(n, dtype=np.int64)
         male = np.zeros(n, dtype=bool)
         if well_formed.any():
-            joined = "".join(ids[well_formed].tolist()).encode("ascii")
-            chars = np.frombuffer(joined, dtype=np.uint8).reshape(-1, 18)
+            chars = _fixed_width_bytes(ids[well_formed], 18)
             digits = chars[:, :17].astype(np.int64) - 48
             expected = _ID_CHECK_CHARS[(digits @ _ID_WEIGHTS) % 11]
             check_ok[well_formed] = expected == chars[:, 17]
@@ -53,6 +53,19 @@ def id_number_info(ctx: CheckContext) -> dict[str, np.ndarray]:
         return {"well_formed": well_formed, "check_ok": check_ok, "birth": birth, "male": male}
 
     return ctx.cached("id_number_info", compute)
+
+
+def _fixed_width_bytes(values: pd.Series, width: int) -> np.ndarray:
+    """View ASCII strings that all have `width` characters as a
+    ``(n, width)`` uint8 array, through the Arrow buffers without a Python
+    loop."""
+    array = pa.array(values)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=offset_type)[array.offset:array.offset + len(array) + 1]
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    return data.reshape(-1, width)
 
 
 def _is_disability_certificate(ctx: CheckContext) -> np.ndarray:
@@ -160,9 +173,9 @@ def _phone_shared_by_workers_in_counties(ctx):
           fields=("households.head_id_number", "members.id_number"))
 def _head_id_not_among_members(ctx):
     head_ids = ctx.household_text("head_id_number").str.upper()
-    member_ids = pd.Index(ctx.member_text("id_number").str.upper() + "|" + ctx.member_text("household_no"))
-    keys = head_ids + "|" + ctx.household_text("household_no")
-    return flag((head_ids != "") & ~keys.isin(member_ids))
+    member_ids = ctx.member_text("id_number").str.upper().to_numpy(dtype=object)
+    is_head_id = member_ids == ctx.household_value(head_ids.to_numpy(dtype=object))
+    return flag(head_ids != "") & ~ctx.any_member(is_head_id)
 
 
 # --- family logic ---------------------------------------------------------

@@ -97,7 +97,7 @@ def check_root(data_root: str | os.PathLike, *, year: int, county: str | None = 
     Raises
     ------
     ParameterError
-        If the root holds no data for that year (or county).
+        If the root contains no data for that year (or county).
     """
     partitions = available_partitions(data_root)
     chosen = partitions[partitions["year"] == int(year)]
@@ -121,9 +121,11 @@ def check_root(data_root: str | os.PathLike, *, year: int, county: str | None = 
 
 
 def problem_table(hits: pd.DataFrame) -> pd.DataFrame:
-    """One row per hit for people: area, household, masked member ID, check
-    code and title, the values found and the masked helper name; columns in
-    `PROBLEM_HEADERS` order."""
+    """Build the problem list for people, one row per hit.
+
+    Columns follow `PROBLEM_HEADERS`: area, household, masked member ID, check
+    code and title, the values found and the masked helper name.
+    """
     table = pd.DataFrame({column: hits[column] for column in HIT_COLUMNS if column in hits})
     table["member"] = mask_id_number(hits["id_number"].astype("string"))
     table["helper_name"] = mask_name(hits["helper_name"].astype("string"))
@@ -185,7 +187,7 @@ def write_check_reports(hits: pd.DataFrame, out_dir: str | os.PathLike) -> tuple
 
 
 def summary_text(run: CheckRun) -> str:
-    """The Chinese summary that ``fupin check`` prints."""
+    """Return the Chinese summary that ``fupin check`` prints."""
     hits = run.hits
     lines = [
         f"{run.year} 年核查完成：{len(run.counties)} 个县区，发现问题 {len(hits):,} 条，"
