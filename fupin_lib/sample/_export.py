@@ -150,12 +150,13 @@ def write_county_files(out: Path, county, county_index: int, frames, area, helpe
         roster = roster_frame(m, h, area, helpers)
         if damage > 0:
             roster = damage_frame(roster, damage, damage_rng)
+        mixed = {headers.get(name, name) for name in roster.attrs.get("mixed_columns", ())}
         roster = roster.rename(columns=headers)
         exported = _EXPORT_DAY.get(year, f"{year + 1}-01-15")
         written.append(write_export(
             folder / f"{county.code}_{year}_花名册.xlsx",
             f"{city}{county.name}{year}年建档立卡贫困人口花名册",
-            f"导出时间：{exported}  数据年度：{year}", roster))
+            f"导出时间：{exported}  数据年度：{year}", roster, mixed=mixed))
 
         verification = _verification_frame(h, year, years[0], helpers.iloc[h["_hh"].to_numpy()], verification_rng)
         verification.insert(1, "county_code", county.code)
