@@ -187,12 +187,19 @@ def write_export(path: Path, title: str, subtitle: str, frame: pd.DataFrame, *, 
     starts = "<row r=\"" + (np.arange(n) + 4).astype(str).astype(object) + "\">"
     row_xml = "</row>".join(starts + np.asarray(body, dtype=object)) + ("</row>" if n else "")
 
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        archive.writestr("_rels/.rels", _ROOT_RELS)
-        archive.writestr("xl/workbook.xml", _WORKBOOK.format(name=sheet_name))
-        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        archive.writestr("xl/styles.xml", _STYLES)
-        archive.writestr("xl/sharedStrings.xml", table.xml())
-        archive.writestr("xl/worksheets/sheet1.xml", _SHEET_START + titles + row_xml + _SHEET_END)
+    parts = {
+        "[Content_Types].xml": _CONTENT_TYPES,
+        "_rels/.rels": _ROOT_RELS,
+        "xl/workbook.xml": _WORKBOOK.format(name=sheet_name),
+        "xl/_rels/workbook.xml.rels": _WORKBOOK_RELS,
+        "xl/styles.xml": _STYLES,
+        "xl/sharedStrings.xml": table.xml(),
+        "xl/worksheets/sheet1.xml": _SHEET_START + titles + row_xml + _SHEET_END,
+    }
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in parts.items():
+            # A fixed timestamp keeps the file identical for the same seed.
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, text, compresslevel=1)
     return path
