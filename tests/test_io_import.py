@@ -303,3 +303,42 @@ def test_village_code_collisions_resolved():
     reversed_result, _ = assign_village_codes(frame.iloc[::-1].reset_index(drop=True))
     assert dict(zip(frame["village"], result)) == dict(zip(frame["village"][::-1], reversed_result))
     assert np.all(result.str.len() == 12)
+
+
+def test_import_unrecognised_sheet_counted(tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["甲", "乙"])
+    workbook.active.append([1, 2])
+    roster = workbook.create_sheet("花名册")
+    for line in TITLE:
+        roster.append([line])
+    roster.append(HEADER)
+    for row in roster_rows():
+        roster.append(row)
+    workbook.save(tmp_path / "x.xlsx")
+    report = import_files([tmp_path / "x.xlsx"], out=tmp_path / "clean")
+    unread = report.stats[report.stats["table"] == ""].iloc[0]
+    assert unread[["rows", "imported", "rejected"]].tolist() == [2, 0, 2]
+    assert "未识别表头" in report.rejects["reason"].iloc[0]
+
+
+def test_cli_import_prints_summary(tmp_path, capsys):
+    from fupin_lib.cli import main
+
+    path = write_xlsx(tmp_path / "roster.xlsx", roster_rows())
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import", str(path), "--out", str(tmp_path / "clean")])
+    output = capsys.readouterr().out
+    assert exit_info.value.code == 0
+    assert "共 4 行，导入 4 行" in output
+    assert "rejects.xlsx" in output
+
+
+def test_cli_import_year_missing_exits_with_message(tmp_path, capsys):
+    from fupin_lib.cli import main
+
+    path = write_xlsx(tmp_path / "roster.xlsx", roster_rows(), title=["怀集县花名册"])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import", str(path), "--out", str(tmp_path / "clean")])
+    assert exit_info.value.code == 2
+    assert "--year" in capsys.readouterr().err

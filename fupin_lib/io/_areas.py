@@ -72,6 +72,11 @@ def county_from_text(text: str) -> str | None:
     return str(found["code"].iloc[0]) if len(found) == 1 else None
 
 
+@functools.lru_cache(maxsize=4096)
+def _find_code(name: str, level: str, within: str | None) -> str | None:
+    return geo.find_code(name, level=level, within=within)
+
+
 def _valid_code(value, length: int) -> str | None:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
@@ -106,13 +111,13 @@ def _resolve_one(combo: dict, fallback_county: str | None, city_hint: str | None
             county = code[:6]
     city_code = _valid_code(combo.get("city_code"), 4)
     if city_code is None and isinstance(combo.get("city"), str):
-        city_code = geo.find_code(combo["city"], level="city", within=_valid_code(combo.get("province_code"), 2))
+        city_code = _find_code(combo["city"], "city", _valid_code(combo.get("province_code"), 2))
     city_code = city_code[:4] if city_code else city_hint
     name = combo.get("county")
     if county is None and isinstance(name, str):
-        county = geo.find_code(name, level="county", within=city_code)
+        county = _find_code(name, "county", city_code)
         if county is None and city_code is not None:
-            county = geo.find_code(name, level="county")
+            county = _find_code(name, "county", None)
         if county is None:
             if fallback_county is None:
                 return {}, warnings, f"县名称 {name!r} 在区划表中找不到，无法确定所属县：请改正县名称或在命令中加 --county"
@@ -138,7 +143,7 @@ def _resolve_one(combo: dict, fallback_county: str | None, city_hint: str | None
     township_code = _valid_code(combo.get("township_code"), 9)
     township = combo.get("township")
     if township_code is None and isinstance(township, str):
-        township_code = geo.find_code(township, level="township", within=county)
+        township_code = _find_code(township, "township", county)
         if township_code is None:
             warnings.append(f"乡镇名称 {township!r} 在 {county} 的区划表中找不到，乡代码和村代码留空")
     elif township_code is not None and isinstance(township, str) and not _names_agree(township, township_code[:9]):

@@ -48,10 +48,12 @@ def households_from_roster(rows: pd.DataFrame, members: pd.DataFrame) -> tuple[p
     relation = members.loc[rows.index, "relation_to_head"] if "relation_to_head" in members else \
         pd.Series(pd.NA, index=rows.index, dtype="string")
     is_head = (relation == "户主").fillna(False).to_numpy(dtype=bool)
-    heads = rows[is_head].drop_duplicates("household_no")
-    others = rows[~rows["household_no"].isin(heads["household_no"])].drop_duplicates("household_no")
-    households = pd.concat([heads, others])
-
+    # Per household the first head row, or the first row when there is no
+    # head: sort heads first, then take the first row of each household.
+    codes, _ = pd.factorize(rows["household_no"])
+    order = np.lexsort((~is_head, codes))
+    first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]] if len(order) else order
+    households = rows.iloc[np.sort(first)].copy()
     if "name" in members and "head_name" not in households:
         households["head_name"] = members.loc[households.index, "name"].where(is_head_of(households, relation))
     if "id_number" in members and "head_id_number" not in households:
@@ -76,9 +78,14 @@ def _disagreements(rows: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame
         return pd.DataFrame(columns=ISSUE_COLUMNS)
     # One hash per row over all household fields finds the households with
     # more than one version cheaply; only those are compared field by field.
-    hashed = pd.util.hash_pandas_object(rows[fields], index=False)
-    versions = hashed.groupby(rows["household_no"].to_numpy()).nunique()
-    differing = versions[versions > 1].index
+    hashed = pd.util.hash_pandas_object(rows[fields], index=False).to_numpy()
+    codes, households_no = pd.factorize(rows["household_no"])
+    # One key per (household, version): distinct keys per household count
+    # the versions.
+    keys = hashed ^ (codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    _, first_of_key = np.unique(keys, return_index=True)
+    versions = np.bincount(codes[first_of_key], minlength=len(households_no))
+    differing = households_no[versions > 1]
     if len(differing) == 0:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
     subset = rows[rows["household_no"].isin(differing)]
@@ -88,6 +95,29 @@ def _disagreements(rows: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame
     chosen = households[households["household_no"].isin(differing)]
     return _warnings(chosen, "households", "户编号", chosen["household_no"].astype(object),
                      chosen["household_no"].map(reasons).to_numpy(dtype=object))
+
+
+def _duplicate_ids(members: pd.DataFrame) -> list[pd.DataFrame]:
+    """Report IDs found in more than one household, and IDs repeated
+    inside one household."""
+    known = members["id_number"].notna().to_numpy() & members["household_no"].notna().to_numpy()
+    if not known.any():
+        return []
+    id_codes, _ = pd.factorize(members["id_number"])
+    household_codes, households = pd.factorize(members["household_no"])
+    pairs = id_codes.astype(np.int64) * (len(households) + 1) + household_codes
+    pairs = np.where(known, pairs, -1)
+    distinct_pairs, pair_counts = np.unique(pairs[known], return_counts=True)
+    households_per_id = np.bincount(distinct_pairs // (len(households) + 1), minlength=id_codes.max() + 1)
+    in_many = known & (households_per_id[np.where(known, id_codes, 0)] > 1)
+    repeated_pairs = distinct_pairs[pair_counts > 1]
+    in_one = known & ~in_many & np.isin(pairs, repeated_pairs)
+    warnings = []
+    for mask, reason in ((in_many, "同一证件号码出现在多个户中"), (in_one, "同一户中证件号码重复")):
+        if mask.any():
+            rows = members[mask]
+            warnings.append(_warnings(rows, "members", "证件号码", rows["id_number"].astype(object), reason))
+    return warnings
 
 
 def check_members(members: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
@@ -116,32 +146,23 @@ def check_members(members: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFram
                                           [f"{zh}与证件号码不一致（按证件号码应为 {e}）" for e in expected]))
             members[column] = given.fillna(derived) if column == "sex" else given.where(given.notna(), derived)
 
-        ids = members[["id_number", "household_no"]].dropna()
-        spread = ids.groupby("id_number")["household_no"].nunique()
-        repeated = spread[spread > 1].index
-        if len(repeated):
-            rows = members[members["id_number"].isin(repeated)]
-            warnings.append(_warnings(rows, "members", "证件号码", rows["id_number"].astype(object),
-                                      "同一证件号码出现在多个户中"))
-        same_household = ids.duplicated(keep=False) & ~ids["id_number"].isin(repeated)
-        if same_household.any():
-            rows = members.loc[ids.index[same_household]]
-            warnings.append(_warnings(rows, "members", "证件号码", rows["id_number"].astype(object),
-                                      "同一户中证件号码重复"))
+        warnings.extend(_duplicate_ids(members))
 
     if "relation_to_head" in members:
         relation = members["relation_to_head"]
-        per_household = pd.DataFrame({
-            "heads": (relation == "户主").fillna(False).astype(int),
-            "spouses": (relation == "配偶").fillna(False).astype(int),
-            "household_no": members["household_no"],
-        }).groupby("household_no")[["heads", "spouses"]].sum()
-        reason = pd.Series(None, index=per_household.index, dtype=object)
-        reason[per_household["spouses"] > 1] = "该户有两个或以上配偶"
-        reason[per_household["heads"] > 1] = "该户有两个或以上户主"
-        reason[per_household["heads"] == 0] = "该户没有户主"
-        flagged = members[members["household_no"].map(reason).notna()]
-        if len(flagged):
-            warnings.append(_warnings(flagged, "members", "与户主关系", flagged["relation_to_head"].astype(object),
-                                      flagged["household_no"].map(reason).to_numpy(dtype=object)))
+        codes, households = pd.factorize(members["household_no"])
+        heads = np.bincount(codes, weights=(relation == "户主").fillna(False).to_numpy(dtype=float),
+                            minlength=len(households))
+        spouses = np.bincount(codes, weights=(relation == "配偶").fillna(False).to_numpy(dtype=float),
+                              minlength=len(households))
+        reason = np.full(len(households), None, dtype=object)
+        reason[spouses > 1] = "该户有两个或以上配偶"
+        reason[heads > 1] = "该户有两个或以上户主"
+        reason[heads == 0] = "该户没有户主"
+        row_reason = reason[codes]
+        flagged = np.not_equal(row_reason, None)
+        if flagged.any():
+            rows = members[flagged]
+            warnings.append(_warnings(rows, "members", "与户主关系", rows["relation_to_head"].astype(object),
+                                      row_reason[flagged]))
     return members, warnings

@@ -138,6 +138,11 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
             sheet = parse_sheet(raw, len(sheets))
             sheets.append(sheet)
             issues.extend(sheet.issues)
+            if not sheet.tables and raw.unread_rows:
+                where = f"{raw.file}［{raw.sheet}］" if raw.sheet else raw.file
+                issues.append(issue_frame(sheet.sheet_id, [-1], "", "", "",
+                                          f"未识别表头：{where} 的前 30 行中没有至少两个已知列名，该表 {raw.unread_rows} 行未导入。"
+                                          "请检查表头，或在 fupin_lib/schema 中为该列增加别名", "reject"))
             try:
                 placements.append(_place_rows(sheet, county, year, issues))
             except InputFileError as error:
@@ -212,8 +217,8 @@ def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
             keep = ~sheet.rejects[name]
             frame = frame.copy()
             frame["_sheet"] = sheet.sheet_id
-            frame["county_code"] = county_codes
-            frame["year"] = years.to_numpy()
+            frame["county_code"] = pd.array(county_codes, dtype="string")
+            frame["year"] = years.array
             for column in codes.columns:
                 if column in TABLES[name].names and column != "county_code":
                     frame[column] = codes[column].where(codes[column].notna(), frame.get(column))
@@ -247,11 +252,11 @@ def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
         chosen = all_issues[in_partition | file_level]
         rejects = chosen[chosen["severity"] == "reject"][_REPORT_COLUMNS]
         warnings = chosen[chosen["severity"] == "warning"][_REPORT_COLUMNS]
-        canonical = {name: conform(final.get(name), name) for name in TABLES}
+        canonical = {name: final[name] if name in final else conform(None, name) for name in TABLES}
         report = {"county_code": county, "year": year,
                   "rows": {name: int(len(frame)) for name, frame in canonical.items()},
                   "n_rejects": int(len(rejects)), "n_warnings": int(len(warnings)),
-                  "files": sorted(set(chosen["file"]) | {s.raw.file for s, p in zip(sheets, placements)
+                  "files": sorted((set(chosen["file"]) - {""}) | {s.raw.file for s, p in zip(sheets, placements)
                                                          if p is not None and county in set(p[0])})}
         path = write_clean(canonical, out, county, year, extra_files={
             "rejects.xlsx": lambda target, r=rejects, w=warnings: _write_rejects(r, w, target),
@@ -275,7 +280,14 @@ def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
 
 
 def _finish_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
-    """Apply the checks of one table of one county-year and validate it."""
+    """Apply the checks of one table of one county-year and validate it.
+
+    Returns
+    -------
+    table : DataFrame
+        Canonical columns and dtypes; values that failed validation blanked.
+    issues : list of DataFrame
+    """
     issues = []
     if name == "households":
         frame = frame.sort_values("_source", kind="stable")
@@ -315,8 +327,8 @@ def _finish_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
                 "table": name, "column": zh[column].zh, "value": group["failure_case"].astype(str).to_numpy(),
                 "reason": f"不是允许的值（允许：{allowed}），已置空" if allowed else "格式无效，已置空",
                 "severity": "warning"}, columns=ISSUE_COLUMNS))
-            frame.loc[positions, column] = pd.NA
-    return frame, issues
+            typed.loc[positions, column] = pd.NA
+    return typed, issues
 
 
 def _locate_issues(sheets, placements, issues) -> pd.DataFrame:
@@ -359,11 +371,9 @@ def _locate_issues(sheets, placements, issues) -> pd.DataFrame:
                 table.loc[unlocated, "county_code"] = valid.mode().iloc[0]
                 table.loc[unlocated, "year"] = int(placement[1].dropna().mode().iloc[0])
     # Warnings on rows that are rejected anyway say nothing more.
-    rejected = table.loc[table["severity"] == "reject", ["sheet_id", "pos"]]
-    rejected_keys = set(zip(rejected["sheet_id"], rejected["pos"]))
-    is_warning = table["severity"] == "warning"
-    on_rejected = is_warning & pd.Series([(s, p) in rejected_keys and p >= 0 for s, p in
-                                          zip(table["sheet_id"], table["pos"])], index=table.index)
+    row_key = table["sheet_id"] * (1 << 32) + table["pos"]
+    is_reject = (table["severity"] == "reject").to_numpy()
+    on_rejected = ~is_reject & np.isin(row_key, row_key[is_reject]) & (table["pos"] >= 0).to_numpy()
     table = table[~on_rejected]
     # A roster reports a missing 户编号 once, not once per table.
     table = table.drop_duplicates(["sheet_id", "pos", "column", "reason"]) if len(table) else table
@@ -386,8 +396,8 @@ def _stats(sheets, placements, issues: pd.DataFrame) -> pd.DataFrame:
         if placements[sheet.sheet_id] is None:
             rejected = np.ones(raw.n_rows, dtype=bool)
         n_skipped = len(raw.skipped)
-        warned_positions = set(mine.loc[(mine["severity"] == "warning") & (mine["pos"] >= 0), "pos"])
-        warned = sum(1 for p in warned_positions if not rejected[p])
+        warned_positions = np.unique(mine.loc[(mine["severity"] == "warning") & (mine["pos"] >= 0), "pos"].to_numpy(dtype=np.int64))
+        warned = int((~rejected[warned_positions]).sum())
         rows.append({**base, "table": primary, "rows": raw.n_rows + n_skipped,
                      "imported": int((~rejected).sum()), "warned": warned,
                      "rejected": int(rejected.sum()) + n_skipped})

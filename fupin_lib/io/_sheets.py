@@ -124,8 +124,7 @@ def parse_sheet(raw: RawSheet, sheet_id: int) -> SheetRows:
                     columns[extra_name] = extra_values.take(codes).reset_index(drop=True)
             if name in REJECT_COLUMNS[table_name]:
                 missing = values.isna().to_numpy()
-                has_reason = np.array([r is not None for r in parsed.reason], dtype=bool)
-                blank = missing & ~has_reason[codes]
+                blank = missing & ~parsed.has_reason[codes]
                 if blank.any():
                     rows = np.flatnonzero(blank)
                     issues.append(issue_frame(sheet_id, rows, table_name, headers[position], "",
@@ -150,14 +149,14 @@ def parse_sheet(raw: RawSheet, sheet_id: int) -> SheetRows:
 
 
 def _parsed_issues(sheet_id, table_name, header, codes, uniques, parsed, *, rejects_row) -> pd.DataFrame:
-    has_reason = np.array([r is not None for r in parsed.reason], dtype=bool)
+    has_reason = parsed.has_reason
     if not has_reason.any():
         return pd.DataFrame(columns=ISSUE_COLUMNS)
     rows = np.flatnonzero(has_reason[codes])
     row_codes = codes[rows]
     # The original text goes to the report, before any clean-up.
     text_by_code = np.full(len(uniques), "", dtype=object)
-    text_by_code[has_reason] = [cell_to_text(value) for value in uniques[has_reason]]
+    text_by_code[has_reason] = [cell_to_text(value) for value in np.asarray(uniques, dtype=object)[has_reason]]
     severity = np.where(parsed.reject[row_codes] & rejects_row, "reject", "warning")
     frame = issue_frame(sheet_id, rows, table_name, header, text_by_code[row_codes], parsed.reason[row_codes], "warning")
     frame["severity"] = severity

@@ -28,10 +28,11 @@ def conform(frame: pd.DataFrame | None, table_name: str) -> pd.DataFrame:
     frame = pd.DataFrame(index=range(0)) if frame is None else frame
     result = {}
     for column in table.columns:
-        if column.name in frame:
-            values = frame[column.name]
-        else:
-            values = pd.Series(pd.NA, index=frame.index, dtype="object")
+        if column.name not in frame:
+            missing = pd.NaT if column.pandas_dtype == "datetime64[ns]" else pd.NA
+            result[column.name] = pd.Series(missing, index=frame.index, dtype=column.pandas_dtype)
+            continue
+        values = frame[column.name]
         if column.pandas_dtype == "datetime64[ns]":
             result[column.name] = pd.to_datetime(values, errors="coerce").astype("datetime64[ns]")
         else:

@@ -118,7 +118,8 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     -------
     codes : ndarray of intp
         Position of each cell's value in `uniques`.
-    uniques : ndarray of object
+    uniques : ndarray of object, or Series of str
+        A Series when `cells` is a pyarrow array: then every value is text.
     """
     if not isinstance(cells, np.ndarray):
         # A pyarrow array of strings from the CSV reader: dictionary encoding
@@ -129,13 +130,16 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         array = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
         encoded = pc.dictionary_encode(array)
         codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
-        return codes, np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+        # Text cells stay an Arrow-backed Series: no Python object per value.
+        return codes, encoded.dictionary.to_pandas()
     codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
     return codes, np.asarray(uniques, dtype=object)
 
 
 def uniques_to_text(uniques: np.ndarray) -> pd.Series:
     """Convert distinct cell values to cleaned text (see `cell_to_text`)."""
+    if isinstance(uniques, pd.Series):
+        return clean_text(uniques)
     if len(uniques) < _SMALL:
         # Plain Python beats the fixed cost of pandas string methods here.
         return pd.Series([_clean_one(cell_to_text(value)) for value in uniques], dtype="str")

@@ -55,6 +55,11 @@ class Parsed:
     reject: np.ndarray
     extra: dict = dataclasses.field(default_factory=dict)
 
+    @property
+    def has_reason(self) -> np.ndarray:
+        """Mask of the distinct values that have a reason."""
+        return np.not_equal(self.reason, None)
+
 
 def _reasons(n):
     return np.full(n, None, dtype=object), np.zeros(n, dtype=bool)
@@ -65,8 +70,8 @@ def parse_values(uniques: np.ndarray, column, *, date1904: bool = False, unit: f
 
     Parameters
     ----------
-    uniques : ndarray of object
-        Distinct raw cells.
+    uniques : ndarray of object, or Series of str
+        Distinct raw cells (see `fupin_lib.io._text.unique_codes`).
     column : fupin_lib.schema.Column
         The canonical column; its ``dtype`` (and ``allowed``) choose the parser.
     date1904 : bool, default=False
@@ -76,6 +81,9 @@ def parse_values(uniques: np.ndarray, column, *, date1904: bool = False, unit: f
     """
     if column.name in ("id_number", "head_id_number"):
         return parse_id_numbers(uniques)
+    if len(uniques) <= 2 and all(value is None or (isinstance(value, str) and not value.strip()) for value in uniques):
+        # An empty column, common in wide exports: nothing to parse.
+        return _empty(uniques, column)
     if column.dtype in ("int", "float", "money"):
         return _parse_numbers(uniques, column, unit)
     if column.dtype == "bool":
@@ -89,7 +97,15 @@ def parse_values(uniques: np.ndarray, column, *, date1904: bool = False, unit: f
     return _parse_strings(uniques, column)
 
 
-def _is_number_cell(uniques: np.ndarray) -> np.ndarray:
+def _empty(uniques, column) -> Parsed:
+    values = pd.Series([None] * len(uniques), dtype=column.pandas_dtype)
+    reason, reject = _reasons(len(uniques))
+    return Parsed(values, reason, reject)
+
+
+def _is_number_cell(uniques) -> np.ndarray:
+    if isinstance(uniques, pd.Series):  # text cells of a CSV file
+        return np.zeros(len(uniques), dtype=bool)
     return np.array([isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, bool)
                      for v in uniques], dtype=bool)
 
@@ -169,7 +185,10 @@ def _dates_from(uniques, date1904) -> tuple[pd.Series, np.ndarray]:
     non-empty values."""
     n = len(uniques)
     result = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-    is_datetime = np.array([isinstance(v, (dt.date, pd.Timestamp)) for v in uniques], dtype=bool)
+    if isinstance(uniques, pd.Series):  # text cells of a CSV file
+        is_datetime = np.zeros(n, dtype=bool)
+    else:
+        is_datetime = np.array([isinstance(v, (dt.date, pd.Timestamp)) for v in uniques], dtype=bool)
     if is_datetime.any():
         result[is_datetime] = pd.to_datetime(pd.Series(uniques[is_datetime], dtype=object), errors="coerce").to_numpy()
     numeric = _is_number_cell(uniques)
@@ -186,9 +205,14 @@ def _dates_from(uniques, date1904) -> tuple[pd.Series, np.ndarray]:
     remaining = ~is_datetime & ~serial_mask & (text != "").to_numpy()
     if remaining.any():
         sub = text[remaining]
-        parsed = pd.Series(pd.NaT, index=sub.index, dtype="datetime64[ns]")
+        # The ISO form is by far the most common: pandas parses it in C, and
+        # only the rest goes through the regular expressions.
+        parsed = pd.to_datetime(sub, format="%Y-%m-%d", errors="coerce").astype("datetime64[ns]")
         for pattern in _DATE_PATTERNS:
-            parts = sub.str.extract(pattern)
+            todo = parsed.isna()
+            if not todo.any():
+                break
+            parts = sub[todo].str.extract(pattern).reindex(sub.index)
             found = parts["y"].notna() & parsed.isna()
             if found.any():
                 frame = parts[found].astype(int).rename(columns={"y": "year", "m": "month", "d": "day"})
