@@ -17,7 +17,7 @@ from ._features import (
 )
 from ._metrics import ECE_TARGET, expected_calibration_error, reliability_table, score_metrics
 from ._persist import load_model, save_model
-from ._score import RISK_BANDS, SCORE_COLUMNS, score_households
+from ._score import RISK_BANDS, SCORE_COLUMNS, score_data_root, score_households
 from ._settings import RiskSettings, load_risk_settings
 from ._train import TrainingResult, evaluate_model, split_by_year, train_model
 
@@ -45,6 +45,7 @@ __all__ = [
     "save_model",
     "load_model",
     "score_households",
+    "score_data_root",
     "SCORE_COLUMNS",
     "RISK_BANDS",
     "train_model",

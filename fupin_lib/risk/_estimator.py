@@ -203,7 +203,13 @@ class RiskModel(ClassifierMixin, BaseEstimator):
             method = "isotonic" if len(y_calibration) >= _MIN_ROWS_ISOTONIC else "sigmoid"
         self.calibration_method_ = method
         self.n_calibration_ = len(y_calibration)
-        self.calibrated_ = CalibratedClassifierCV(FrozenEstimator(self.estimator_), method=method)
+        # The frozen estimator is not refitted per fold, so with ensemble=False
+        # the out-of-fold predictions equal its plain predictions and one
+        # calibrator is fitted on all calibration rows. The number of folds
+        # only has to leave both classes in every fold.
+        n_folds = int(min(5, max(2, np.bincount(y_calibration).min())))
+        self.calibrated_ = CalibratedClassifierCV(
+            FrozenEstimator(self.estimator_), method=method, ensemble=False, cv=n_folds)
         self.calibrated_.fit(self._prepare(X_calibration), y_calibration)
 
     def _make_pipeline(self, kind: str) -> Pipeline:
@@ -365,7 +371,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         for column in X.columns:
             values = X[column]
             if column in CATEGORICAL_FEATURES:
-                codes = pd.Categorical(values.astype("string"), categories=self.categories_[column]).codes
+                codes = pd.Index(self.categories_[column], dtype="string").get_indexer(values.astype("string"))
                 prepared[column] = np.where(codes < 0, np.nan, codes.astype("float64"))
             elif column in self.empty_features_:
                 # Histogram binning fails on a column without any value; a

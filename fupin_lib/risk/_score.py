@@ -13,7 +13,7 @@ from ._explain import top_reasons
 from ._features import build_features
 from ._settings import RiskBands, load_risk_settings
 
-__all__ = ["score_households", "SCORE_COLUMNS", "RISK_BANDS"]
+__all__ = ["score_households", "score_data_root", "SCORE_COLUMNS", "RISK_BANDS"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,3 +103,50 @@ def score_households(
     })
     logger.info("scored %s households of %s", len(scores), year)
     return scores[SCORE_COLUMNS]
+
+
+def score_data_root(model_dir, data_root, *, year: int, county: str | None = None, out) -> tuple:
+    """Score the households of `year` of every county (or one) in a clean-data
+    root and write ``out/scores.parquet``.
+
+    Returns
+    -------
+    (Path, DataFrame)
+        The file written and the scores.
+
+    Raises
+    ------
+    FupinError
+        If no county has data for `year`.
+    """
+    from pathlib import Path
+
+    from .._errors import FupinError
+    from ..io import available_partitions, read_table
+    from ._persist import load_model
+
+    model = load_model(model_dir)
+    partitions = available_partitions(data_root)
+    present = set(zip(partitions["county_code"].astype(str), partitions["year"].astype(int)))
+    counties = sorted({c for c, y in present if y == int(year)})
+    if county is not None:
+        counties = [c for c in counties if c == str(county)]
+    if not counties:
+        where = f"县区 {county} " if county else ""
+        raise FupinError(f"{data_root} 中没有{where}{year} 年的数据。请检查 --data、--county 和 --year。")
+
+    parts = []
+    for code in counties:
+        tables = [read_table(data_root, code, y, t) for y in (year, year - 1) for t in ("households", "members")]
+        if (code, int(year) - 1) not in present:
+            logger.warning("county %s has no data for %s: change features are missing", code, int(year) - 1)
+            tables[2] = tables[3] = None
+        parts.append(score_households(model, *tables, year=year))
+    scores = pd.concat(parts, ignore_index=True)
+    # Rank over all households scored together, as documented.
+    scores["rank"] = scores["probability"].rank(method="first", ascending=False).astype("int64")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "scores.parquet"
+    scores.to_parquet(path, index=False)
+    return path, scores
