@@ -203,3 +203,26 @@ def test_header_two_rows_merged_groups():
 ], ids=lambda v: "|".join(v) if isinstance(v, list) else None)
 def test_table_detection(headers, expected):
     assert detect_tables(headers) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("肇庆市怀集县2020年建档立卡贫困人口花名册 导出时间：2021年3月5日", 2020),
+    ("怀集县花名册 导出时间：2021-03-05", None),
+    ("441224_2019_花名册", 2019),
+    ("年度：2018", 2018),
+])
+def test_year_from_title(text, expected):
+    from fupin_lib.io._areas import year_from_text
+
+    assert year_from_text(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("肇庆市怀集县2020年建档立卡贫困人口花名册", "441224"),
+    ("441226 德庆县", "441226"),
+    ("2020年花名册", None),
+])
+def test_county_from_title(text, expected):
+    from fupin_lib.io._areas import county_from_text
+
+    assert county_from_text(text) == expected

@@ -24,20 +24,21 @@ __all__ = ["year_from_text", "county_from_text", "resolve_areas", "assign_villag
 _YEAR_IN_TEXT = re.compile(r"(?:年度[:：]?\s*)((?:19|20)\d{2})|((?:19|20)\d{2})\s*年")
 # Title lines that name the export date rather than the data year.
 _DATE_LINE = re.compile(r"导出|打印|制表|时间|日期")
-_AREA_NAME_COLUMNS = ("province", "city", "county", "township", "village")
 
 
 def year_from_text(text: str) -> int | None:
     """Find the data year in a title or file name (``2020年…``, ``年度：2020``),
     ignoring parts that name an export or print date."""
-    for part in re.split(r"[\s_]+", text or ""):
-        if _DATE_LINE.search(part):
-            continue
+    parts = [part for part in re.split(r"[\s_]+", text or "") if not _DATE_LINE.search(part)]
+    for part in parts:
         found = _YEAR_IN_TEXT.search(part)
         if found:
             return int(found.group(1) or found.group(2))
-    bare = re.search(r"(?<!\d)(20[12]\d)(?!\d)", text or "")
-    return int(bare.group(1)) if bare else None
+    for part in parts:
+        bare = re.search(r"(?<!\d)(20[12]\d)(?!\d)", part)
+        if bare:
+            return int(bare.group(1))
+    return None
 
 
 @functools.lru_cache(maxsize=1)

@@ -124,9 +124,9 @@ def check_members(members: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFram
     """Check the members of one county and year and fill sex and birth date
     from the ID number where they are missing.
 
-    Reports (as warnings, keeping the rows): sex or birth date disagreeing
-    with the ID; an ID in more than one household; a household with no head,
-    more than one head or more than one spouse.
+    Every finding is a warning and the rows are kept. The checks are: sex
+    or birth date disagreeing with the ID, an ID in more than one household,
+    and a household with no head, more than one head or more than one spouse.
     """
     warnings = []
     if "id_number" in members:

@@ -37,7 +37,7 @@ UNASSIGNED = "_unassigned"
 
 @dataclasses.dataclass
 class ImportReport:
-    """What an import did.
+    """Outcome of an import: what was written and every problem found.
 
     Attributes
     ----------
@@ -345,12 +345,14 @@ def _locate_issues(sheets, placements, issues) -> pd.DataFrame:
     table["year"] = table["year"].astype("Int64")
     table["file"] = ""
     table["sheet"] = ""
+
     for sheet, placement in zip(sheets, placements):
         mine = (table["sheet_id"] == sheet.sheet_id).to_numpy()
         if not mine.any():
             continue
         table.loc[mine, "file"] = sheet.raw.file
         table.loc[mine, "sheet"] = sheet.raw.sheet
+
         positions = table.loc[mine, "pos"].to_numpy()
         located = mine.copy()
         located[mine] = positions >= 0
@@ -370,11 +372,12 @@ def _locate_issues(sheets, placements, issues) -> pd.DataFrame:
             if unlocated.any() and len(valid):
                 table.loc[unlocated, "county_code"] = valid.mode().iloc[0]
                 table.loc[unlocated, "year"] = int(placement[1].dropna().mode().iloc[0])
-    # Warnings on rows that are rejected anyway say nothing more.
+    # A warning on a rejected row adds nothing, so it is dropped.
     row_key = table["sheet_id"] * (1 << 32) + table["pos"]
     is_reject = (table["severity"] == "reject").to_numpy()
     on_rejected = ~is_reject & np.isin(row_key, row_key[is_reject]) & (table["pos"] >= 0).to_numpy()
     table = table[~on_rejected]
+
     # A roster reports a missing 户编号 once, not once per table.
     table = table.drop_duplicates(["sheet_id", "pos", "column", "reason"]) if len(table) else table
     return table.sort_values(["file", "sheet", "row"], kind="stable", na_position="first").reset_index(drop=True)

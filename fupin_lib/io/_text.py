@@ -45,9 +45,9 @@ def normalize_header(text) -> str:
 def cell_to_text(value) -> str:
     """Return the text of one cell as a person would read it in Excel.
 
-    Integral floats lose their ``.0`` (``441224.0`` gives ``441224``), numbers
-    of 16 digits or more are written in scientific notation, as Excel does; dates
-    give ``YYYY-MM-DD`` and date-times ``YYYY-MM-DD HH:MM:SS``.
+    Integral floats lose their ``.0``, so ``441224.0`` gives ``441224``.
+    Numbers of 16 digits or more are written in scientific notation, as Excel
+    shows them. Dates give ``YYYY-MM-DD`` and date-times ``YYYY-MM-DD HH:MM:SS``.
     """
     if value is None:
         return ""

@@ -1,10 +1,10 @@
 """Value parsers: one per declared column type, run on the distinct values of
 a column.
 
-Each parser takes the distinct raw cells of a column (str, float, int, bool or
-datetime, as the reader returned them) and returns a `Parsed` with the
-canonical values, a Chinese reason for every value that could not be read
-cleanly, and whether that reason rejects the row.
+Each parser takes the distinct raw cells of a column: str, float, int, bool
+or datetime, as the reader returned them. It returns a `Parsed` with the
+canonical values and a Chinese reason for every value that could not be read
+cleanly. The `Parsed` also marks the reasons that reject the row.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ._text import clean_text, normalize_header, uniques_to_text
+from ._text import normalize_header, uniques_to_text
 
 __all__ = ["Parsed", "parse_values", "parse_id_numbers", "id_check_digit_ok", "BOOL_TOKENS"]
 
@@ -191,6 +191,7 @@ def _dates_from(uniques, date1904) -> tuple[pd.Series, np.ndarray]:
         is_datetime = np.array([isinstance(v, (dt.date, pd.Timestamp)) for v in uniques], dtype=bool)
     if is_datetime.any():
         result[is_datetime] = pd.to_datetime(pd.Series(uniques[is_datetime], dtype=object), errors="coerce").to_numpy()
+
     numeric = _is_number_cell(uniques)
     text = uniques_to_text(uniques)
     # A 5-digit number in text is an Excel serial that was pasted as text.
@@ -202,6 +203,7 @@ def _dates_from(uniques, date1904) -> tuple[pd.Series, np.ndarray]:
         from_serial = _excel_serial_to_date(serial.where(~eight_digits), date1904)
         compact = pd.to_datetime(serial.where(eight_digits).astype("Int64").astype("string"), format="%Y%m%d", errors="coerce")
         result[serial_mask] = from_serial.where(~eight_digits, compact).to_numpy()
+
     remaining = ~is_datetime & ~serial_mask & (text != "").to_numpy()
     if remaining.any():
         sub = text[remaining]
@@ -300,7 +302,7 @@ def parse_id_numbers(uniques: np.ndarray) -> Parsed:
     Returns
     -------
     Parsed
-        ``extra["id_type"]`` holds ``居民身份证`` or ``残疾人证`` by length.
+        ``extra["id_type"]`` contains ``居民身份证`` or ``残疾人证`` by length.
     """
     text = uniques_to_text(uniques).str.replace(r"^'|\s", "", regex=True).str.upper()
     n = len(uniques)
@@ -340,8 +342,3 @@ def id_birth_and_sex(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
     sex_digit = pd.to_numeric(ids.str.slice(16, 17).where(usable), errors="coerce")
     sex = pd.Series(np.where(sex_digit % 2 == 1, "男", "女"), index=ids.index, dtype="string")
     return birth, sex.where(sex_digit.notna() & birth.notna())
-
-
-def clean_series_text(values: pd.Series) -> pd.Series:
-    """Return cleaned text of a Series of raw cells (see `clean_text`)."""
-    return clean_text(values.astype("str"))
