@@ -178,8 +178,9 @@ def _area_columns(hh: pd.DataFrame, places, city: str) -> pd.DataFrame:
         "village": village["name"].to_numpy(),
         "natural_village": natural,
         "address": address.to_numpy(),
-        "longitude": (village["longitude"].to_numpy() + (hh["natural_choice"].to_numpy() - 0.5) * 0.004).round(6),
-        "latitude": (village["latitude"].to_numpy() + (hh["house_number"].to_numpy() / 120 - 0.5) * 0.004).round(6),
+        # Households carry their village's coordinates, as village-level exports do.
+        "longitude": village["longitude"].to_numpy(),
+        "latitude": village["latitude"].to_numpy(),
     })
 
 

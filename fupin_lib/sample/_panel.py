@@ -442,7 +442,8 @@ class Panel:
                 + pd.Series(dis_grade).map(_GRADE_CODES)).to_numpy(dtype=object)
         employee_medical = working & (channel == "本地企业") & (mm["u_school"].to_numpy() > 0.9)
         registered = ~hh["edge"].to_numpy()[hh_of]
-        phone_shown = mm["has_phone"].to_numpy() & (age >= 16) & (age <= 75)
+        # Heads always have a phone: it is the household's contact number.
+        phone_shown = ((mm["has_phone"].to_numpy() & (age <= 75)) | (mm["role"].to_numpy() == 0)) & (age >= 16)
 
         frame = pd.DataFrame({
             "year": state["year"],
