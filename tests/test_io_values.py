@@ -82,10 +82,18 @@ def test_money_unit_from_header():
     assert result == pytest.approx(4500.0)
 
 
-def test_money_invalid_reported():
-    _, reason, reject = parse_one("四千五", HOUSEHOLDS.column("net_income"))
+@pytest.mark.parametrize("value", ["四千五", "inf", "nan", "1e300"])
+def test_money_invalid_reported(value):
+    result, reason, reject = parse_one(value, HOUSEHOLDS.column("net_income"))
+    assert result is pd.NA
     assert reason == "无法识别的金额"
     assert not reject
+
+
+def test_int_out_of_range_reported():
+    result, reason, _ = parse_one("99999999999999999999", HOUSEHOLDS.column("household_size"))
+    assert result is pd.NA
+    assert reason == "无法识别的整数"
 
 
 @pytest.mark.parametrize("value, expected", [

@@ -142,7 +142,10 @@ def _parse_numbers(uniques, column, unit) -> Parsed:
         cleaned = cleaned.str.replace(r"(万元|万|元)$", "", regex=True)
     else:
         cleaned = cleaned.str.replace(r"(个月|月|人|岁|年|平方米|㎡|m2)$", "", regex=True)
-    numbers = pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce") * scale
+    numbers = pd.to_numeric(cleaned.where(cleaned != "", None), errors="coerce").astype("float64") * scale
+    # "inf", "nan" and numbers beyond 2**53 parse as floats but are no
+    # counts or amounts.
+    numbers = numbers.where(numbers.abs() < 2.0**53)
     bad = (cleaned != "") & numbers.isna()
     reason[bad.to_numpy()] = {"int": "无法识别的整数", "float": "无法识别的数值", "money": "无法识别的金额"}[column.dtype]
     if column.dtype == "int":
