@@ -19,7 +19,7 @@ _CHANNEL_WEIGHTS = {"企业": 0.35, "扶贫车间": 0.2, "产业基地": 0.15, "
 
 # Weights of the acceptance utility (see docs/sample-data.md).
 PREFERENCE = {
-    "intercept": -0.3,
+    "intercept": 1.0,
     "skill_match": 1.5,  # the posting's skill tag equals the person's
     "distance_km": -0.06,  # straight-line distance from home
     "wage_gap_thousands": 0.9,  # posting wage minus expected wage, in thousand yuan
@@ -154,14 +154,22 @@ def _placements(year, members, hh, area, postings, rng) -> pd.DataFrame:
     person = chosen.loc[chosen.index.repeat(offers_each)].reset_index(drop=True)
     if person.empty:
         return pd.DataFrame()
-    # Offers go to postings of the person's county.
+    # Offers go to postings of the person's county: most to one of the three
+    # postings nearest home (cadres recommend local jobs), the rest anywhere.
     by_county = {code: frame.reset_index(drop=True) for code, frame in postings.groupby("county_code")}
     rows = []
     for code, group in person.groupby("county_code"):
         pool = by_county.get(code)
         if pool is None or pool.empty:
             continue
-        pick = pool.iloc[rng.integers(0, len(pool), len(group))].reset_index(drop=True)
+        home = area.iloc[group["_hh"].to_numpy()]
+        distance = _distance_km(home["longitude"].to_numpy()[:, None], home["latitude"].to_numpy()[:, None],
+                                pool["longitude"].to_numpy()[None, :], pool["latitude"].to_numpy()[None, :])
+        k = min(3, len(pool))
+        nearest = np.argsort(distance, axis=1, kind="stable")[:, :k]
+        near_pick = nearest[np.arange(len(group)), rng.integers(0, k, len(group))]
+        any_pick = rng.integers(0, len(pool), len(group))
+        pick = pool.iloc[np.where(rng.random(len(group)) < 0.6, near_pick, any_pick)].reset_index(drop=True)
         pick.index = group.index
         rows.append(pick)
     if not rows:

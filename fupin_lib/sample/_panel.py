@@ -43,7 +43,8 @@ DIVIDEND_YEARLY = {2016: 200, 2017: 300, 2018: 500, 2019: 650, 2020: 800}
 
 
 def _by_year(table: dict, year: int) -> float:
-    return float(table.get(year, table[max(k for k in table if k <= year)] if year > min(table) else table[min(table)]))
+    """Look up a yearly amount, holding the first and last years' values outside the table."""
+    return float(table[min(max(year, min(table)), max(table))])
 
 
 def _group_sum(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
@@ -542,8 +543,7 @@ class Panel:
                                | risk_sets["因安全住房"],
             "measure_water": ((hh["water_fixed_year"].to_numpy() > 0) & (year >= hh["water_fixed_year"].to_numpy() - 1))
                              | risk_sets["因安全饮水"],
-            "measure_social_protection": income["dibao_hh"] | income["tekun_hh"] | (any_disabled & risk_sets["因残"])
-                                         | risk_sets["因残"],
+            "measure_social_protection": income["dibao_hh"] | income["tekun_hh"] | risk_sets["因残"],
             "measure_dibao": income["dibao_hh"],
             "measure_tekun_support": income["tekun_hh"],
             "measure_disability_allowance": any_disabled & (hh["helper_slot"].to_numpy() % 5 != 0),
