@@ -184,11 +184,15 @@ def _fix_injected_cell(path: Path, staging: Path, target: Path) -> None:
     nbformat.write(notebook, str(path))
 
 
-def _convert_to_html(notebook: Path, html: Path, county_code: str, year: int) -> dict | None:
-    """Write the HTML report; return the error details if that fails."""
+def _convert_to_html(notebook: Path, staging: Path, target: Path, county_code: str,
+                     year: int) -> dict | None:
+    """Fix the injected cell and write report.html next to the notebook;
+    return the error details if that fails."""
     from ..reports import notebook_to_html
 
+    html = staging / "report.html"
     try:
+        _fix_injected_cell(notebook, staging, target)
         county = division_name(county_code) or county_code
         notebook_to_html(notebook, html, title=f"{county} {year} 年县级报告")
     except Exception as caught:  # noqa: BLE001  (recorded in run.json like a cell error)
@@ -281,8 +285,7 @@ def run_county(county_code: str, *, year: int, data_root, model_dir=_paths.MODEL
         _write_error_report(staging, error)
 
     if output.exists():
-        _fix_injected_cell(output, staging, target)
-        error = _convert_to_html(output, staging / "report.html", county_code, year) or error
+        error = _convert_to_html(output, staging, target, county_code, year) or error
     record.update(status="failed" if error else "success", error=error, end=_now(),
                   seconds=round(time.perf_counter() - clock, 2))
     _record.write_run_record(staging, record)
