@@ -5,8 +5,9 @@ xlsxwriter (3.3, constant-memory mode) writes about 0.3 million cells a
 second on a 2-core machine, which would make the four years take over two
 minutes. This writer builds the sheet XML column by column with numpy
 instead: text goes into the shared-string table, each column's distinct
-values are formatted once and cells are picked by index. Cells carry no
-``r`` reference (optional in ECMA-376; blanks are written as ``<c/>``).
+values are formatted once and cells are picked by index. Rows and cells
+carry no ``r`` reference (optional in ECMA-376), so blanks are written as
+``<c/>``.
 The result is a minimal valid workbook (one sheet, shared strings, a bold
 header style) that Excel, LibreOffice, openpyxl and calamine open.
 """
@@ -116,8 +117,12 @@ class _SharedStrings:
         return cell_of_code[codes]
 
     def xml(self) -> str:
-        items = np.concatenate(self.parts) if self.parts else np.empty(0, dtype=object)
-        body = "".join(f'<si><t xml:space="preserve">{_escape_one(str(text))}</t></si>' for text in items)
+        items = np.concatenate(self.parts).tolist() if self.parts else []
+        # Escape all strings at once; "\x01" cannot occur in XML text, so it
+        # safely separates them until the markup goes in.
+        joined = _escape_one("\x01".join(map(str, items)))
+        open_tag, close_tag = '<si><t xml:space="preserve">', "</t></si>"
+        body = open_tag + joined.replace("\x01", close_tag + open_tag) + close_tag if items else ""
         return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
                 f'count="{len(items)}" uniqueCount="{len(items)}">{body}</sst>')
@@ -178,14 +183,15 @@ def write_export(path: Path, title: str, subtitle: str, frame: pd.DataFrame, *, 
     table = _SharedStrings()
     header = "".join(f'<c s="1" t="inlineStr"><is><t>{_escape_one(str(name))}</t></is></c>' for name in frame.columns)
     titles = (
-        f'<row r="1"><c s="1" t="inlineStr"><is><t>{_escape_one(title)}</t></is></c></row>'
-        f'<row r="2"><c t="inlineStr"><is><t>{_escape_one(subtitle)}</t></is></c></row>'
-        f'<row r="3">{header}</row>'
+        f'<row><c s="1" t="inlineStr"><is><t>{_escape_one(title)}</t></is></c></row>'
+        f'<row><c t="inlineStr"><is><t>{_escape_one(subtitle)}</t></is></c></row>'
+        f'<row>{header}</row>'
     )
-    columns = [_column_cells(frame[name], table, name in mixed) for name in frame.columns]
-    body = list(map("".join, zip(*columns))) if columns and n else []
-    starts = "<row r=\"" + (np.arange(n) + 4).astype(str).astype(object) + "\">"
-    row_xml = "</row>".join(starts + np.asarray(body, dtype=object)) + ("</row>" if n else "")
+    # Rows, like cells, carry no reference: each follows the one before.
+    columns = [np.full(n, "<row>", dtype=object)]
+    columns += [_column_cells(frame[name], table, name in mixed) for name in frame.columns]
+    columns.append(np.full(n, "</row>", dtype=object))
+    row_xml = "".join(np.column_stack(columns).ravel().tolist()) if n else ""
 
     parts = {
         "[Content_Types].xml": _CONTENT_TYPES,
