@@ -90,6 +90,16 @@ def test_id_numbers_valid_and_agree(rosters):
     assert (ids.str[6:14] == birth).all()
     male = ids.str[16].astype(int) % 2 == 1
     assert ((members["sex"] == "男") == male).all()
+    assert not members.duplicated(["year", "id_number"]).any()
+
+
+def test_phone_numbers_are_mobile(rosters):
+    members = pd.concat(rosters.values(), ignore_index=True)
+    for column in ("phone", "member_phone", "helper_phone"):
+        phones = members[column].dropna()
+        assert len(phones) > 0
+        assert phones.str.fullmatch(r"1[3-9]\d{9}").all(), column
+    assert members["phone"].notna().all()
 
 
 def test_area_prefix_is_county(rosters):
