@@ -225,3 +225,13 @@ def test_features_of_year_t_never_read_next_year(synthetic_root, tmp_path):
         pd.testing.assert_frame_equal(before.loc[before["year"] == year, columns].reset_index(drop=True),
                                       after.loc[after["year"] == year, columns].reset_index(drop=True))
     assert not before.loc[before["year"] == 2019, columns].equals(after.loc[after["year"] == 2019, columns])
+
+
+def test_feature_contributions_match_explainer(fitted, panel_features):
+    _, _, test, _ = panel_features
+    X = test[FEATURE_COLUMNS].head(200).copy()
+    X.loc[X.index[:3], "income_change"] = np.nan
+    X.loc[X.index[3:5], "county_code"] = "999999"
+    fast = fitted.feature_contributions(X).to_numpy()
+    exact = fitted._exact_contributions(X)
+    np.testing.assert_allclose(fast, exact, atol=1e-4)

@@ -98,6 +98,12 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     explainer_offsets_ : ndarray
         Mean of the explainer's transformed training matrix, the reference
         of the contributions.
+    contribution_intercepts_, contribution_slopes_, contribution_missing_ : ndarray
+        Per feature, the explainer's term at value 0, its change per unit and
+        its value when missing (categorical positions unused).
+    contribution_tables_ : dict of int to ndarray
+        Per categorical feature position, the term of each known value, then
+        of a missing or unseen value.
     n_calibration_ : int
         Number of calibration rows.
     empty_features_ : list of str
@@ -178,6 +184,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
                            else self._make_pipeline("logistic").fit(self._prepare(X), y))
         self.explainer_offsets_ = np.asarray(
             self.explainer_[:-1].transform(self._prepare(X)).mean(axis=0)).ravel()
+        self._fit_contribution_tables()
         self._fit_calibration(X_calibration, y_calibration)
         return self
 
@@ -215,17 +222,14 @@ class RiskModel(ClassifierMixin, BaseEstimator):
     def _make_pipeline(self, kind: str) -> Pipeline:
         categorical, numeric = self._categorical, self._numeric
         if kind == "hgb":
-            # Categorical columns arrive as integer codes from `_prepare`.
-            columns = ColumnTransformer(
-                [("categorical", "passthrough", categorical), ("numeric", "passthrough", numeric)],
-                verbose_feature_names_out=False)
+            # `_prepare` delivers the categorical columns first, as integer codes.
             model = HistGradientBoostingClassifier(
                 max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=31,
                 min_samples_leaf=40, l2_regularization=1.0, early_stopping=True,
                 validation_fraction=0.1, n_iter_no_change=20,
                 categorical_features=[True] * len(categorical) + [False] * len(numeric),
                 random_state=check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-            return Pipeline([("columns", columns), ("model", model)])
+            return Pipeline([("model", model)])
         one_hot = Pipeline([
             ("impute", SimpleImputer(strategy="constant", fill_value=_MISSING_CODE, keep_empty_features=True)),
             ("encode", OneHotEncoder(handle_unknown="ignore", min_frequency=20, sparse_output=False)),
@@ -273,7 +277,8 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         counts, examples = {}, {}
         for column in self._categorical:
             values = X[column].astype("string")
-            unknown = (values.notna() & ~values.isin(self.categories_[column])).to_numpy(dtype=bool)
+            codes = pd.Index(self.categories_[column], dtype="string").get_indexer(values)
+            unknown = (codes < 0) & values.notna().to_numpy(dtype=bool)
             if unknown.any():
                 counts[column] = int(unknown.sum())
                 examples[column] = values[unknown].iloc[0]
@@ -289,26 +294,67 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         """Return each feature's contribution to the log-odds of the
         explainer (logistic) model, relative to the training mean.
 
-        One-hot columns and missing indicators are summed back to the
-        feature they come from, so the result has one column per feature.
+        The explainer is additive over features and each feature's term is
+        affine in its value (one-hot terms for a categorical feature, and a
+        fixed term when the value is missing), so the terms are read from
+        tables learned in `fit` instead of transforming `X` again.
 
         Returns
         -------
         DataFrame of shape (n_samples, n_features), float32
         """
-        check_is_fitted(self, "explainer_")
+        check_is_fitted(self, "contribution_slopes_")
         X = self._check_frame(X)
-        transformed = np.asarray(self.explainer_[:-1].transform(self._prepare(X)), dtype="float32")
-        coefficients = self.explainer_[-1].coef_.ravel().astype("float32")
-        transformed -= self.explainer_offsets_.astype("float32")
-        transformed *= coefficients
+        prepared = self._prepare(X)[list(self.feature_names_in_)].to_numpy(dtype="float32")
+        contributions = np.empty_like(prepared)
+        numeric = self._numeric_positions
+        values = prepared[:, numeric]
+        missing = np.isnan(values)
+        terms = np.where(missing, self.contribution_missing_[numeric],
+                         self.contribution_slopes_[numeric] * values + self.contribution_intercepts_[numeric])
+        contributions[:, numeric] = terms
+        for position, table in self.contribution_tables_.items():
+            codes = prepared[:, position]
+            # Code -1 (missing or unseen) is the table's last entry.
+            index = np.where(np.isnan(codes), -1, codes).astype(int)
+            contributions[:, position] = table[index]
+        return pd.DataFrame(contributions, columns=list(self.feature_names_in_), index=X.index)
+
+    def _exact_contributions(self, X: pd.DataFrame) -> np.ndarray:
+        """Compute the contributions by transforming `X` with the explainer;
+        `feature_contributions` reproduces this from tables."""
+        transformed = np.asarray(self.explainer_[:-1].transform(self._prepare(X)), dtype="float64")
+        transformed -= self.explainer_offsets_
+        transformed *= self.explainer_[-1].coef_.ravel()
         owners = self._explainer_owners()
-        contributions = np.zeros((len(X), len(self.feature_names_in_)), dtype="float32")
+        contributions = np.zeros((len(X), len(self.feature_names_in_)))
         for position, feature in enumerate(self.feature_names_in_):
             columns = np.flatnonzero(owners == feature)
             if len(columns):
                 contributions[:, position] = transformed[:, columns].sum(axis=1)
-        return pd.DataFrame(contributions, columns=list(self.feature_names_in_), index=X.index)
+        return contributions
+
+    def _fit_contribution_tables(self) -> None:
+        """Probe the explainer at 0, 1 and missing for every numeric feature,
+        and at every known value (and missing) of each categorical one."""
+        names = list(self.feature_names_in_)
+        probe = pd.DataFrame({c: [np.nan] * 3 if c in self._categorical else [0.0, 1.0, np.nan]
+                              for c in names})
+        terms = self._exact_contributions(probe)
+        self.contribution_intercepts_ = terms[0].astype("float32")
+        self.contribution_slopes_ = (terms[1] - terms[0]).astype("float32")
+        self.contribution_missing_ = terms[2].astype("float32")
+        self.contribution_tables_ = {}
+        for column in self._categorical:
+            values = [*self.categories_[column], np.nan]
+            probe = pd.DataFrame({c: values if c == column else [np.nan if c in self._categorical else 0.0] * len(values)
+                                  for c in names})
+            position = names.index(column)
+            self.contribution_tables_[position] = self._exact_contributions(probe)[:, position].astype("float32")
+
+    @property
+    def _numeric_positions(self) -> np.ndarray:
+        return np.array([i for i, c in enumerate(self.feature_names_in_) if c not in CATEGORICAL_FEATURES], dtype=int)
 
     def _explainer_owners(self) -> np.ndarray:
         """Map every transformed column of the explainer to its feature."""
@@ -361,25 +407,26 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         return y.astype(int)
 
     def _prepare(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Return `X` as float64: categorical columns as the integer code of
-        their value in `categories_` (NaN for missing or unseen values),
-        numeric columns as numbers.
+        """Return `X` as float64 with the categorical columns first, as the
+        integer code of their value in `categories_` (NaN for missing or
+        unseen values), then the numeric columns.
 
         Coding here with pandas is much faster than an encoder inside the
         pipeline, which looks values up one by one."""
         prepared = {}
-        for column in X.columns:
-            values = X[column]
+        numeric = [c for c in X.columns if c not in CATEGORICAL_FEATURES]
+        block = X[numeric].to_numpy(dtype="float64", na_value=np.nan)
+        for column in self._categorical + self._numeric:
             if column in CATEGORICAL_FEATURES:
-                codes = pd.Index(self.categories_[column], dtype="string").get_indexer(values.astype("string"))
+                codes = pd.Index(self.categories_[column], dtype="string").get_indexer(X[column].astype("string"))
                 prepared[column] = np.where(codes < 0, np.nan, codes.astype("float64"))
             elif column in self.empty_features_:
                 # Histogram binning fails on a column without any value; a
                 # constant column is ignored by the model instead.
                 prepared[column] = np.zeros(len(X))
             else:
-                prepared[column] = pd.to_numeric(values, errors="coerce").astype("float64")
-        return pd.DataFrame(prepared, index=X.index)
+                prepared[column] = block[:, numeric.index(column)]
+        return pd.DataFrame(prepared, index=X.index, copy=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -198,16 +198,43 @@ def top_reasons(features: pd.DataFrame, contributions: pd.DataFrame, *, n: int =
     for slot in range(n):
         column = top[:, slot]
         positive = values[np.arange(len(values)), column] > 0
-        text = pd.Series("", index=features.index, dtype="string")
+        text = np.full(len(features), "", dtype=object)
         for feature_position in np.unique(column[positive]):
             rows = np.flatnonzero(positive & (column == feature_position))
-            text.iloc[rows] = reason_texts(features.iloc[rows], names[feature_position]).to_numpy()
+            text[rows] = _texts_of_rows(features, rows, names[feature_position])
         slots.append(text)
 
     joined = slots[0]
     for text in slots[1:]:
-        joined = joined.where(text == "", joined + _SEPARATOR + text)
-    return joined.fillna("").astype(object).set_axis(contributions.index)
+        more = text != ""
+        joined[more] = joined[more] + _SEPARATOR + text[more]
+    return pd.Series(joined, index=contributions.index, dtype=object)
+
+
+def _texts_of_rows(features: pd.DataFrame, rows: np.ndarray, feature: str) -> np.ndarray:
+    """Return the reason of `feature` for `rows`, formatting each distinct
+    displayed value once: a million households share a few thousand values
+    at the resolution of the text (whole percent, whole people)."""
+    values = features[feature].to_numpy()[rows]
+    if feature in CATEGORICAL_FEATURES:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        return reason_texts(pd.DataFrame({feature: uniques}), feature).to_numpy(dtype=object)[codes]
+
+    # Key: the value in hundredths, times 4, plus the illness level that the
+    # expense sentence names (0 none, 1 chronic, 2 serious).
+    level = np.zeros(len(rows))
+    if feature == "expense_to_income":
+        level = np.where(features["n_serious_illness"].to_numpy()[rows] > 0, 2,
+                         np.where(features["n_chronic"].to_numpy()[rows] > 0, 1, 0))
+    key = np.round(values.astype("float64") * 100) * 4 + level
+    codes, uniques = pd.factorize(key, use_na_sentinel=False)
+    hundredths = np.floor(uniques / 4)
+    unique_level = uniques - 4 * hundredths
+    frame = pd.DataFrame({feature: hundredths / 100})
+    if feature == "expense_to_income":
+        frame["n_chronic"] = (unique_level == 1).astype("float64")
+        frame["n_serious_illness"] = (unique_level == 2).astype("float64")
+    return reason_texts(frame, feature).to_numpy(dtype=object)[codes]
 
 
 def permutation_importance_table(model, X: pd.DataFrame, y, *, n_repeats: int = 3,

@@ -30,21 +30,31 @@ def _bands(probability: np.ndarray, bands: RiskBands) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=list(RISK_BANDS), ordered=True)
 
 
-def _suggested_category(households, members, previous_households, year, at_risk) -> pd.Series:
-    """Take the category of the monitoring criteria; for households the
-    criteria do not flag but the model puts in band 高 or 中, use the
-    category for households at risk: 脱贫不稳定户 for exited households,
-    边缘易致贫户 for the others."""
+def _suggested_category(households, members, previous_households, year, at_risk: np.ndarray) -> pd.Series:
+    """Suggest a monitoring category for the households in band 高 or 中.
+
+    The monitoring criteria (`fupin_lib.checks.monitoring_flags`) give the
+    category where they flag the household. Where they do not, the category
+    for households at risk applies: 脱贫不稳定户 for exited households,
+    边缘易致贫户 for the others. Households in band 低 get NA; the criteria
+    run on the at-risk rows only, which keeps scoring a city fast.
+    """
     from ..checks import monitoring_flags
 
-    flags = monitoring_flags(households, members, year=year, previous_households=previous_households)
-    category = flags["suggested_category"].astype("string").reset_index(drop=True)
-    household_type = households["household_type"].astype("string").reset_index(drop=True)
-    exit_status = households["exit_status"].astype("string").fillna("").reset_index(drop=True)
+    category = pd.Series(pd.NA, index=range(len(households)), dtype="string")
+    rows = np.flatnonzero(at_risk)
+    if len(rows) == 0:
+        return category
+    subset = households.iloc[rows].reset_index(drop=True)
+    flags = monitoring_flags(subset, members, year=year, previous_households=previous_households)
+    flagged = flags["suggested_category"].astype("string")
+    household_type = subset["household_type"].astype("string")
+    exit_status = subset["exit_status"].astype("string").fillna("")
     exited = ((household_type == "脱贫户").fillna(False) | exit_status.str.startswith("已脱贫")
-              | (exit_status == "返贫"))
-    fallback = pd.Series(np.where(exited.to_numpy(dtype=bool), "脱贫不稳定户", "边缘易致贫户"), dtype="string")
-    return category.mask(category.isna() & at_risk, fallback)
+              | (exit_status == "返贫")).to_numpy(dtype=bool)
+    fallback = np.where(exited, "脱贫不稳定户", "边缘易致贫户")
+    category.iloc[rows] = flagged.fillna(pd.Series(fallback, dtype="string")).to_numpy()
+    return category
 
 
 def score_households(
@@ -72,8 +82,8 @@ def score_households(
         One row per household in input order, columns `SCORE_COLUMNS`:
         ``probability`` (calibrated), ``rank`` (1 = highest risk among the
         households scored together), ``risk_band`` (高, 中, 低 by the
-        thresholds of ``risk.bands``), ``suggested_category`` (NA when neither
-        the criteria nor the model put the household at risk) and
+        thresholds of ``risk.bands``), ``suggested_category`` (for bands 高
+        and 中, NA for 低) and
         ``reasons`` (top three factors, joined by "；").
     """
     bands = load_risk_settings(defaults).bands
@@ -90,7 +100,7 @@ def score_households(
     reasons = pd.concat(reasons, ignore_index=True) if reasons else pd.Series([], dtype=object)
 
     risk_band = _bands(probability, bands)
-    at_risk = pd.Series(np.asarray(risk_band.codes) <= 1)
+    at_risk = np.asarray(risk_band.codes) <= 1
     scores = pd.DataFrame({
         "household_no": features["household_no"],
         "year": np.full(len(features), int(year), dtype="int64"),
