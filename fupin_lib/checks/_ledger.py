@@ -97,6 +97,10 @@ class ProblemItem(Base):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    # ORM sessions (the review app) get optimistic locking from SQLAlchemy;
+    # the bulk statements here compare the version themselves.
+    __mapper_args__ = {"version_id_col": version}
+
 
 LEDGER_COLUMNS = [c.name for c in ProblemItem.__table__.columns]
 
