@@ -89,7 +89,7 @@ def bench_browser(url: str, sessions: int, pool_size: int) -> dict:
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "fupin_lib.cli", "serve", "--port", str(port),
-         "--pool-size", str(pool_size), "--max-kernels", str(sessions + pool_size + 5)],
+         "--pool-size", str(pool_size), "--max-kernels", str(sessions + pool_size + 10)],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     link = f"{base}/voila/render/review.ipynb?token={token}"
@@ -122,7 +122,7 @@ def bench_browser(url: str, sessions: int, pool_size: int) -> dict:
                 page.wait_for_function(
                     f"document.querySelector('.fupin-count').innerText != '{before}'")
                 filters.append(time.perf_counter() - start)
-                page.close()
+                page.close(run_before_unload=True)  # lets Voila shut the kernel down
             results["time_to_interactive_s"] = [round(t, 2) for t in tti]
             results["time_to_interactive_median_s"] = round(statistics.median(tti), 2)
             results["browser_filter_s"] = [round(t, 2) for t in filters]

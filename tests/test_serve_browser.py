@@ -52,7 +52,8 @@ def server(tmp_path_factory):
     port = _free_port()
     log = (folder / "serve.log").open("w")
     process = subprocess.Popen(_fupin("serve", "--port", str(port), "--pool-size", "1",
-                                      "--data", str(folder / "clean")),
+                                      "--data", str(folder / "clean"),
+                                      "--trusted-header", "X-Test-User"),
                                env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -200,6 +201,17 @@ def test_sign_in_required(page_factory, server):
                                 headers={"X-Fupin-Ticket": "forged", "Cookie": ""},
                                 max_redirects=0)
     assert response.status == 302
+
+
+def test_trusted_header_signs_in(page_factory, server):
+    page = page_factory()
+    url = server["base"] + "/voila/render/review.ipynb"
+    unknown = page.request.get(url, headers={"X-Test-User": "nobody"}, max_redirects=0)
+    assert unknown.status == 403
+    assert "未在工作台登记" in unknown.text()
+    known = page.request.get(url, headers={"X-Test-User": "town1"}, max_redirects=0,
+                             timeout=120_000)
+    assert known.status == 200
 
 
 def test_busy_port_fails_loudly(server):
