@@ -270,3 +270,18 @@ def test_docs_list_every_check():
 def test_docs_catalogue_is_current():
     text = (Path(__file__).resolve().parents[1] / "docs" / "checks.md").read_text(encoding="utf-8")
     assert catalogue_markdown() in text
+
+
+def test_run_checks_empty_tables():
+    households, members = variant()
+    hits = run_checks(households.iloc[:0], members.iloc[:0], year=2020, province_code="44",
+                      config=ChecksConfig())
+    assert hits.empty
+    assert list(hits.columns)[:6] == ["county_code", "year", "township", "village_code", "village",
+                                      "household_no"]
+
+
+def test_hits_mask_personal_values():
+    households, members = variant(m={0: {"phone": "1380013800"}})
+    hits = run_checks(households, members, year=2020, codes=["1_01_009"], config=ChecksConfig())
+    assert list(hits["values"]) == ["联系电话=138***3800"]
