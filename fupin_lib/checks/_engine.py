@@ -82,7 +82,7 @@ def _take(values: pd.Series, positions: np.ndarray) -> pd.Series:
 
 
 def _fields_at(frame: pd.DataFrame, table: str, fields, positions: np.ndarray) -> pd.DataFrame:
-    """The rows at `positions` of the columns of `table` among `fields`."""
+    """Select the rows at `positions` and the columns of `table` named in `fields`."""
     names = [f.split(".")[1] for f in fields if f.split(".")[0] == table and f.split(".")[1] in frame]
     return frame[names].iloc[positions]
 
