@@ -342,3 +342,15 @@ def test_cli_import_year_missing_exits_with_message(tmp_path, capsys):
         main(["import", str(path), "--out", str(tmp_path / "clean")])
     assert exit_info.value.code == 2
     assert "--year" in capsys.readouterr().err
+
+
+def test_import_csv_bad_byte_after_first_megabyte(tmp_path):
+    # The first megabyte is valid UTF-8, so only pyarrow's UTF-8 check finds
+    # the bad byte; the error must still name its line.
+    header = ["年度", "县代码", "户编号", "证件号码", "与户主关系", "姓名"]
+    rows = [[2020, "441224", f"H{i}", make_id("19800101", i % 1000), "户主", "Li"] for i in range(30000)]
+    path = write_csv(tmp_path / "late.csv", rows, header=header)
+    path.write_bytes(path.read_bytes().replace(b"H29990,", b"H\xff29990,"))
+    with pytest.raises(InputFileError, match="第 29992 行") as error:
+        import_files([path], out=tmp_path / "clean")
+    assert error.value.row == 29992

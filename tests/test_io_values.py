@@ -234,3 +234,15 @@ def test_county_from_title(text, expected):
     from fupin_lib.io._areas import county_from_text
 
     assert county_from_text(text) == expected
+
+
+def test_id_birth_and_sex_from_ids():
+    from fupin_lib.io._values import id_birth_and_sex
+
+    ids = pd.Series([ID, ID + "21", "441224198013010018", None, "441224198203040020"])
+    birth, sex = id_birth_and_sex(ids)
+    assert birth.tolist()[:2] == [pd.Timestamp("1980-01-01")] * 2
+    assert pd.isna(birth.iloc[2])
+    assert pd.isna(birth.iloc[3])
+    assert birth.iloc[4] == pd.Timestamp("1982-03-04")
+    assert sex.tolist() == ["男", "男", pd.NA, pd.NA, "女"]

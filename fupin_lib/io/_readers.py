@@ -208,29 +208,82 @@ def decode_csv_bytes(data: bytes, path: str = "") -> tuple[str, str]:
 def _read_csv(path: Path) -> RawSheet:
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
 
     data = path.read_bytes()
-    text, encoding = decode_csv_bytes(data, str(path))
-    if encoding == "utf-8-sig":
-        data = data[3:]
-    elif encoding != "utf-8":
-        data = text.encode("utf-8")
-    del text
+    encoding = "utf-8"
+    if data.startswith(_BOM):
+        data, encoding = data[len(_BOM):], "utf-8-sig"
+    head = data[: 1 << 20]
+    if len(head) < len(data):
+        head = head[: head.rfind(b"\n") + 1]
+    try:
+        head_text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        data, encoding = _transcode(data, encoding, path)
+        head_text = data[: len(head) * 2].decode("utf-8", "ignore")
 
-    head_lines = data[: 1 << 20].decode("utf-8", "replace").splitlines()[:HEADER_SCAN_ROWS]
-    head_rows = list(csv.reader(head_lines))
-    layout = detect_header(head_rows)
+    layout = detect_header(list(csv.reader(head_text.splitlines()[:HEADER_SCAN_ROWS])))
     if layout is None:
+        if encoding in ("utf-8", "utf-8-sig"):
+            decode_csv_bytes(data, str(path))  # raises on bytes that are not UTF-8
         filled = sum(1 for line in data.decode("utf-8").splitlines() if line.strip(" ,\t"))
         return RawSheet(str(path), "", None, [], np.arange(0, dtype=np.int64), encoding=encoding,
                         unread_rows=filled)
 
     names = [f"c{i}" for i in range(len(layout.headers))]
-    skipped_lines: list[tuple[int | None, str]] = []
+    try:
+        table, skipped_lines = _arrow_read(data, layout, names)
+    except pa.ArrowInvalid as error:
+        # pyarrow checks that text columns are valid UTF-8, so the whole file
+        # is decoded in Python only when it is not.
+        if "utf8" not in str(error).lower() or encoding != "utf-8":
+            raise InputFileError(f"无法读取 CSV 文件 {path}：{error}。请用 Excel 打开后另存为“CSV UTF-8”再试。",
+                                 file=str(path)) from error
+        data, encoding = _transcode(data, encoding, path)
+        table, skipped_lines = _arrow_read(data, layout, names)
+
+    first_line = layout.header_row + 2
+    row_numbers, skipped_lines = _csv_line_numbers(data, first_line, table.num_rows, len(names), skipped_lines)
+    columns = [table.column(n) for n in names]
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in columns:
+        blank &= pc.equal(column, "").to_numpy()
+    keep = ~blank
+    if not keep.all():
+        mask = pa.array(keep)
+        columns = [column.filter(mask) for column in columns]
+        row_numbers = row_numbers[keep]
+    return RawSheet(str(path), "", layout, columns, row_numbers, encoding=encoding,
+                    skipped=_skipped_rows(skipped_lines))
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _transcode(data: bytes, encoding: str, path: Path) -> tuple[bytes, str]:
+    """Decode non-UTF-8 CSV bytes strictly and return them as UTF-8."""
+    if encoding == "utf-8-sig":
+        decode_csv_bytes(_BOM + data, str(path))  # raises: a BOM promises UTF-8
+    text, encoding = decode_csv_bytes(data, str(path))
+    return text.encode("utf-8"), encoding
+
+
+def _arrow_read(data: bytes, layout: Layout, names: list[str]):
+    """Read the rows below the header as text columns with pyarrow.
+
+    Returns
+    -------
+    table : pyarrow.Table
+    skipped : list of tuple
+        ``(line or None, text)`` of the rows with a wrong number of fields.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    skipped: list[tuple[int | None, str]] = []
 
     def on_invalid_row(row):
-        skipped_lines.append((row.number, row.text))
+        skipped.append((row.number, row.text))
         return "skip"
 
     table = pacsv.read_csv(
@@ -242,19 +295,7 @@ def _read_csv(path: Path) -> RawSheet:
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
-    first_line = layout.header_row + 2
-    row_numbers, skipped_lines = _csv_line_numbers(data, first_line, table.num_rows, len(names), skipped_lines)
-    columns = [table.column(n).combine_chunks() for n in names]
-    blank = np.ones(table.num_rows, dtype=bool)
-    for column in columns:
-        blank &= pc.equal(column, "").to_numpy(zero_copy_only=False)
-    keep = ~blank
-    if keep.all():
-        return RawSheet(str(path), "", layout, columns, row_numbers, encoding=encoding,
-                        skipped=_skipped_rows(skipped_lines))
-    mask = pa.array(keep)
-    return RawSheet(str(path), "", layout, [c.filter(mask) for c in columns], row_numbers[keep],
-                    encoding=encoding, skipped=_skipped_rows(skipped_lines))
+    return table, skipped
 
 
 def _skipped_rows(skipped_lines):

@@ -127,11 +127,14 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        array = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
-        encoded = pc.dictionary_encode(array)
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        chunked = cells if isinstance(cells, pa.ChunkedArray) else pa.chunked_array([cells])
+        if chunked.num_chunks == 0:
+            return np.zeros(0, dtype=np.intp), pd.Series([], dtype="str")
+        # One dictionary for all chunks, so that codes compare across them.
+        encoded = pc.dictionary_encode(chunked).unify_dictionaries()
+        codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks])
         # Text cells stay an Arrow-backed Series: no Python object per value.
-        return codes, encoded.dictionary.to_pandas()
+        return codes.astype(np.intp, copy=False), encoded.chunk(0).dictionary.to_pandas()
     codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
     return codes, np.asarray(uniques, dtype=object)
 

@@ -270,6 +270,24 @@ def _parse_categories(uniques, column) -> Parsed:
     return Parsed(values, reason, reject)
 
 
+def _fixed_width_bytes(values: pd.Series, width: int) -> np.ndarray:
+    """Return ASCII strings that all have `width` characters as an
+    ``(n, width)`` array of bytes."""
+    import pyarrow as pa
+
+    array = pa.array(values)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if array.null_count == 0 and (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
+        offsets = np.frombuffer(array.buffers()[1], dtype=offset_type)[array.offset:array.offset + len(array) + 1]
+        data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+        if data.size == width * len(array):
+            # Arrow keeps the characters of all values back to back.
+            return data.reshape(-1, width)
+    return np.frombuffer("".join(values.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+
+
 def id_check_digit_ok(ids: pd.Series) -> pd.Series:
     """Check the ISO 7064 MOD 11-2 check digit of 18-character ID numbers.
 
@@ -284,7 +302,7 @@ def id_check_digit_ok(ids: pd.Series) -> pd.Series:
     """
     if len(ids) == 0:
         return pd.Series([], dtype=bool, index=ids.index)
-    raw = np.frombuffer("".join(ids.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    raw = _fixed_width_bytes(ids, 18)
     digits = (raw[:, :17] - ord("0")).astype(np.int64)
     expected = _ID_CHECK[(digits @ _ID_WEIGHTS) % 11]
     actual = raw[:, 17].view("S1").astype(str)
@@ -340,8 +358,19 @@ def id_birth_and_sex(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Derive birth dates and sexes from 18-digit IDs (or the first 18 digits
     of a disability certificate number); missing where the ID gives none."""
     ids = ids.astype("string")
-    usable = ids.str.fullmatch(r"\d{17}[\dX](\d{2}|\d{4})?").fillna(False).astype(bool)
-    birth = pd.to_datetime(ids.str.slice(6, 14).where(usable), format="%Y%m%d", errors="coerce")
-    sex_digit = pd.to_numeric(ids.str.slice(16, 17).where(usable), errors="coerce")
-    sex = pd.Series(np.where(sex_digit % 2 == 1, "男", "女"), index=ids.index, dtype="string")
-    return birth, sex.where(sex_digit.notna() & birth.notna())
+    usable = ids.str.fullmatch(r"\d{17}[\dX](\d{2}|\d{4})?").fillna(False).astype(bool).to_numpy()
+    birth = pd.Series(pd.NaT, index=ids.index, dtype="datetime64[ns]")
+    sex = pd.Series(pd.NA, index=ids.index, dtype="string")
+    if not usable.any():
+        return birth, sex
+    digits = (_fixed_width_bytes(ids[usable].str.slice(0, 18), 18)[:, :17] - ord("0")).astype(np.int64)
+    parts = pd.DataFrame({
+        "year": digits[:, 6:10] @ np.array([1000, 100, 10, 1]),
+        "month": digits[:, 10:12] @ np.array([10, 1]),
+        "day": digits[:, 12:14] @ np.array([10, 1]),
+    })
+    dates = pd.to_datetime(parts, errors="coerce").to_numpy(dtype="datetime64[ns]")
+    birth[usable] = dates
+    male = digits[:, 16] % 2 == 1
+    sex[usable] = np.where(np.isnat(dates), None, np.where(male, "男", "女"))
+    return birth, sex
