@@ -256,9 +256,11 @@ def assign_village_codes(villages: pd.DataFrame) -> tuple[pd.Series, list[str]]:
                 taken.add(new_code)
                 assigned[(township, name)] = new_code
                 messages.append(f"乡镇 {township} 的村 {name!r} 与其他村算出相同的村代码 {code}，改用 {new_code}")
-    keys = list(zip(villages["township_code"].astype(object), villages["village"].astype(object)))
-    derived = pd.Series([assigned.get((t, v)) if isinstance(t, str) and isinstance(v, str) else None
-                         for t, v in keys], index=villages.index, dtype="string")
+    table = pd.DataFrame([(t, v, c) for (t, v), c in assigned.items()],
+                         columns=["township_code", "village", "code"]).astype("string")
+    lookup = villages[["township_code", "village"]].astype("string").reset_index(drop=True)
+    derived = lookup.merge(table, how="left", on=["township_code", "village"])["code"]
+    derived.index = villages.index
     return given.where(valid_given, derived), messages
 
 
