@@ -45,23 +45,23 @@ def roster_frame(members: pd.DataFrame, households: pd.DataFrame, area: pd.DataF
     frame = frame.join(area, on="_hh").join(helpers, on="_hh")
     frame["member_phone"] = frame["phone"]
     frame = frame.drop(columns=["phone"])
-    # The household's phone is the head's; blank when the head has none.
+    # The household's phone is the head's.
     head_phone = members.loc[members["relation_to_head"] == "户主", ["_hh", "phone"]].set_index("_hh")["phone"]
     frame["phone"] = frame["_hh"].map(head_phone)
-    out = pd.DataFrame(index=frame.index)
+    out = {}
     for name in ROSTER_COLUMNS:
         column = frame[name]
         if name in _BOOL_COLUMNS:
             if column.dtype == bool:
-                column = pd.Series(np.where(column.to_numpy(), "是", "否"), index=frame.index)
+                column = pd.Series(np.where(column.to_numpy(), "是", "否"), index=frame.index, dtype=object)
         elif name in _DATE_COLUMNS:
-            column = pd.to_datetime(column).dt.strftime("%Y-%m-%d")
+            column = pd.Series(pd.to_datetime(column).dt.strftime("%Y-%m-%d"), dtype=object)
         elif name in _INT_COLUMNS:
             column = pd.to_numeric(column).astype("Int64").mask(lambda s: s == 0)
         elif name in ("work_months", "public_job_months"):
             column = pd.to_numeric(column).mask(lambda s: s == 0)
         out[name] = column
-    return out
+    return pd.DataFrame(out)
 
 
 def _verification_frame(households: pd.DataFrame, year: int, first_year: int, helpers: pd.DataFrame,

@@ -146,8 +146,10 @@ def simulate(*, city: str = "4412", households: int = 42_000, seed: int = 0,
     frames = [(year, h, m) for year, h, m in panel.run(case)]
     logger.info("simulated %d households, %d people, %d years", len(hh), len(mm), len(years))
 
+    # Object dtype for text, as in the yearly frames, so joins need no conversion.
     area = _area_columns(hh, places, str(city))
-    helpers = _helpers(hh, places, helper_rng)
+    area = area.astype({c: object for c in area.columns if pd.api.types.is_string_dtype(area[c])})
+    helpers = _helpers(hh, places, helper_rng).astype(object)
     jobs = make_jobs(frames, hh, places, area, job_rng)
     return SimulationResult(places, hh, mm, frames, area, helpers, jobs, lines, damage_rng, verification_rng)
 

@@ -47,6 +47,21 @@ def _by_year(table: dict, year: int) -> float:
     return float(table[min(max(year, min(table)), max(table))])
 
 
+def _frame(columns: dict) -> pd.DataFrame:
+    """Build a frame keeping text columns as object dtype: pandas would
+    convert them to Arrow strings, which the writer converts back."""
+    n = max((len(v) for v in columns.values() if isinstance(v, np.ndarray)), default=0)
+    data = {}
+    for name, values in columns.items():
+        if isinstance(values, np.ndarray) and values.dtype.kind in "OU":
+            data[name] = pd.Series(values, dtype=object)
+        elif isinstance(values, str):
+            data[name] = pd.Series(np.full(n, values, dtype=object), dtype=object)
+        else:
+            data[name] = values
+    return pd.DataFrame(data, index=pd.RangeIndex(n))
+
+
 def _group_sum(values: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(groups, weights=values.astype(float), minlength=n)
 
@@ -446,7 +461,7 @@ class Panel:
         # Heads always have a phone: it is the household's contact number.
         phone_shown = ((mm["has_phone"].to_numpy() & (age <= 75)) | (mm["role"].to_numpy() == 0)) & (age >= 16)
 
-        frame = pd.DataFrame({
+        frame = _frame({
             "year": state["year"],
             "county_code": county_code,
             "household_no": hh["household_no"].to_numpy()[hh_of],
@@ -554,7 +569,7 @@ class Panel:
 
         monitored = self.category != ""
         post = monitored & eliminated
-        frame = pd.DataFrame({
+        frame = _frame({
             "year": year,
             "county_code": hh["county_code"].to_numpy(),
             "household_no": hh["household_no"].to_numpy(),
