@@ -21,11 +21,12 @@ class LianmaiCase:
     """A panel hook that sets the case villages and employment in 2020.
 
     In `CASE_YEAR` it chooses 连麦镇 households whose laborers add up to
-    exactly `CASE_LABORERS`, moves them into the three villages (and every
-    other 连麦镇 household out of them), then makes exactly `CASE_EMPLOYED`
-    of those laborers employed: surplus workers lose their work, missing
-    ones get a public-welfare post (the last-resort channel). The change
-    happens before incomes are computed, so incomes stay consistent.
+    exactly `CASE_LABORERS` and moves them into the three villages. Every
+    other 连麦镇 household moves to the township's other villages. Then
+    exactly `CASE_EMPLOYED` of those laborers are made employed: surplus
+    workers lose their work, and missing ones get a public-welfare post (the
+    last-resort channel). The change happens before incomes are computed, so
+    incomes stay consistent.
     """
 
     def __init__(self, panel, places, rng):
