@@ -13,6 +13,8 @@ import unicodedata
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["normalize_header", "clean_text", "cell_to_text", "unique_codes"]
 
@@ -119,24 +121,27 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes : ndarray of intp
         Position of each cell's value in `uniques`.
     uniques : ndarray of object, or Series of str
-        A Series when `cells` is a pyarrow array: then every value is text.
+        A Series when every cell is text.
     """
-    if not isinstance(cells, np.ndarray):
-        # A pyarrow array of strings from the CSV reader: dictionary encoding
-        # in Arrow avoids building one Python object per cell.
-        import pyarrow as pa
-        import pyarrow.compute as pc
+    original = cells
+    if isinstance(cells, np.ndarray):
+        try:
+            # A column of Excel cells that are all text takes the Arrow path too.
+            cells = pa.array(cells, type=pa.string(), from_pandas=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            cells = None
+        if cells is None or cells.null_count:
+            codes, uniques = pd.factorize(pd.Series(original, dtype=object), use_na_sentinel=False)
+            return codes, np.asarray(uniques, dtype=object)
 
-        chunked = cells if isinstance(cells, pa.ChunkedArray) else pa.chunked_array([cells])
-        if chunked.num_chunks == 0:
-            return np.zeros(0, dtype=np.intp), pd.Series([], dtype="str")
-        # One dictionary for all chunks, so that codes compare across them.
-        encoded = pc.dictionary_encode(chunked).unify_dictionaries()
-        codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks])
-        # Text cells stay an Arrow-backed Series: no Python object per value.
-        return codes.astype(np.intp, copy=False), encoded.chunk(0).dictionary.to_pandas()
-    codes, uniques = pd.factorize(pd.Series(cells, dtype=object), use_na_sentinel=False)
-    return codes, np.asarray(uniques, dtype=object)
+    # Dictionary encoding in Arrow avoids building one Python object per cell.
+    chunked = cells if isinstance(cells, pa.ChunkedArray) else pa.chunked_array([cells])
+    if chunked.num_chunks == 0:
+        return np.zeros(0, dtype=np.intp), pd.Series([], dtype="str")
+    # One dictionary for all chunks, so that codes compare across them.
+    encoded = pc.dictionary_encode(chunked).unify_dictionaries()
+    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks])
+    return codes.astype(np.intp, copy=False), encoded.chunk(0).dictionary.to_pandas()
 
 
 def uniques_to_text(uniques: np.ndarray) -> pd.Series:
