@@ -246,3 +246,14 @@ def test_id_birth_and_sex_from_ids():
     assert pd.isna(birth.iloc[3])
     assert birth.iloc[4] == pd.Timestamp("1982-03-04")
     assert sex.tolist() == ["男", "男", pd.NA, pd.NA, "女"]
+
+
+@pytest.mark.parametrize("cells", [
+    np.array([], dtype=object), np.array(["a", "b", "a"], dtype=object), np.array(["a", 1.0, None], dtype=object),
+], ids=["empty", "text", "mixed"])
+def test_unique_codes_round_trip(cells):
+    from fupin_lib.io._text import unique_codes
+
+    codes, uniques = unique_codes(cells)
+    assert len(codes) == len(cells)
+    assert [np.asarray(uniques, dtype=object)[c] for c in codes] == list(cells)

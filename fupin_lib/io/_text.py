@@ -136,7 +136,7 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     # Dictionary encoding in Arrow avoids building one Python object per cell.
     chunked = cells if isinstance(cells, pa.ChunkedArray) else pa.chunked_array([cells])
-    if chunked.num_chunks == 0:
+    if len(chunked) == 0:
         return np.zeros(0, dtype=np.intp), pd.Series([], dtype="str")
     # One dictionary for all chunks, so that codes compare across them.
     encoded = pc.dictionary_encode(chunked).unify_dictionaries()
