@@ -252,8 +252,9 @@ def test_id_birth_and_sex_from_ids():
     np.array([], dtype=object), np.array(["a", "b", "a"], dtype=object), np.array(["a", 1.0, None], dtype=object),
 ], ids=["empty", "text", "mixed"])
 def test_unique_codes_round_trip(cells):
-    from fupin_lib.io._text import unique_codes
+    from fupin_lib.io._text import cell_to_text, unique_codes
 
     codes, uniques = unique_codes(cells)
     assert len(codes) == len(cells)
-    assert [np.asarray(uniques, dtype=object)[c] for c in codes] == list(cells)
+    decoded = [cell_to_text(np.asarray(uniques, dtype=object)[c]) for c in codes]
+    assert decoded == [cell_to_text(cell) for cell in cells]
