@@ -152,6 +152,15 @@ def test_households_table_links_and_masking(outputs):
     assert table.count('class="fupin-review-link"') == 19
     assert "review.ipynb?household_no=44122400200&amp;county_code=441224" in table
     assert "林*" in table
+    assert "仅显示" not in table
+
+
+def test_households_table_limit(outputs):
+    village = children("441224118", 2020, outputs_root=outputs, user=LEADER)["code"].iloc[0]
+    rows = children(village, 2020, outputs_root=outputs, user=LEADER)
+    table = households_table(rows, village[:6], limit=5)
+    assert table.count('class="fupin-review-link"') == 5
+    assert "共 19 户，仅显示排名前 5 户。" in table
 
 
 @pytest.mark.parametrize(
@@ -277,3 +286,11 @@ def test_widgets_map_with_configured_tiles(outputs):
     page = build(state, settings)
     leaflet_map = _find(page, "fupin-map")[0].children[0]
     assert leaflet_map.layers[0].url == "http://127.0.0.1:9/{z}/{x}/{y}.png"
+
+
+def test_state_link_to_other_area_rejected(outputs):
+    state = DashboardState(user=TOWNSHIP, outputs_root=outputs, url="sqlite:///:memory:",
+                           **parse_query("area=441226&year=2020"))
+    assert state.area_code == "441224118"
+    assert not state.ok
+    assert "无权查看区域 441226" in state.message

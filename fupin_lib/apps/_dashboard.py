@@ -50,6 +50,7 @@ __all__ = [
     "parse_query",
     "LEVEL_LABELS",
     "REVIEW_PATH",
+    "HOUSEHOLD_ROWS",
 ]
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ _SCALE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 _NO_DATA = "#d9d9d9"
 
 _OUTPUTS_ENV = "FUPIN_OUTPUTS_ROOT"
+
+# Rows of a village's household list drawn on the page.
+HOUSEHOLD_ROWS = 300
 
 
 class DashboardSettings(BaseModel):
@@ -302,12 +306,20 @@ def _text(value) -> str:
     return "" if value is None or pd.isna(value) else html.escape(str(value))
 
 
-def households_table(rows: pd.DataFrame, county_code: str) -> str:
+def households_table(rows: pd.DataFrame, county_code: str, *, limit: int = HOUSEHOLD_ROWS) -> str:
     """Return the HTML table of a village's households (the rows of
     `fupin_lib.metrics.children` below a village): masked head name, size,
-    category, risk band, open problems, employment and a link to review."""
+    category, risk band, open problems, employment and a link to review.
+
+    Only the first `limit` rows are drawn, with a note saying so, so that a
+    large village stays usable on a phone.
+    """
     if rows.empty:
         return "<p>该村没有农户数据。</p>"
+    note = ""
+    if len(rows) > limit:
+        note = f'<p class="fupin-note">共 {len(rows):,} 户，仅显示排名前 {limit} 户。</p>'
+        rows = rows.head(limit)
     lines = []
     for row in rows.itertuples(index=False):
         lines.append(
@@ -318,7 +330,8 @@ def households_table(rows: pd.DataFrame, county_code: str) -> str:
             f"<td>{_link(row.code, county_code)}</td></tr>"
         )
     header = "<tr><th>户编号</th><th>户主</th><th>人数</th><th>监测类别</th><th>风险</th><th>未整改</th><th>就业/劳动力</th><th></th></tr>"
-    return f'<div class="fupin-scroll"><table class="fupin-table fupin-households">{header}{"".join(lines)}</table></div>'
+    table = f'<table class="fupin-table fupin-households">{header}{"".join(lines)}</table>'
+    return f'{note}<div class="fupin-scroll">{table}</div>'
 
 
 def problem_households_table(rows: pd.DataFrame) -> str:

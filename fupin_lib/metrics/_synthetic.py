@@ -309,11 +309,11 @@ def write_example_outputs(root) -> list[Path]:
     return write_outputs(root, pd.concat(frames, ignore_index=True))
 
 
-def write_synthetic_outputs(root, *, households: int = 1_000_000, province: str = "44",
+def write_synthetic_outputs(root, *, households: int = 1_000_000, area: str = "44",
                             years=(2019, 2020), villages_per_township: int = 12,
                             seed: int = 0) -> list[Path]:
-    """Write random outputs for every county of a province, about
-    `households` households per year, for the benchmark.
+    """Write random outputs for every county inside `area` (a province or
+    city code), about `households` households per year, for the benchmark.
 
     Households are spread evenly over the townships of the division table and
     `villages_per_township` villages per township. Employment and problem
@@ -323,7 +323,7 @@ def write_synthetic_outputs(root, *, households: int = 1_000_000, province: str 
     from ..geo import divisions
 
     table = divisions()
-    townships = table[(table["level"] == "township") & table["code"].str.startswith(province)]
+    townships = table[(table["level"] == "township") & table["code"].str.startswith(area)]
     counties = dict(zip(table.loc[table["level"] == "county", "code"], table.loc[table["level"] == "county", "name"]))
     townships = townships[townships["parent_code"].isin(list(counties))]
     per_township = max(1, households // len(townships))
