@@ -235,3 +235,19 @@ def test_feature_contributions_match_explainer(fitted, panel_features):
     fast = fitted.feature_contributions(X).to_numpy()
     exact = fitted._exact_contributions(X)
     np.testing.assert_allclose(fast, exact, atol=1e-4)
+
+
+def test_score_households_columns_and_unknown_county(fitted):
+    from fupin_lib.risk import SCORE_COLUMNS, score_households
+
+    panel = synthetic_panel(80, seed=9, counties=("441223", "441299"))
+    (households, members), (previous, previous_members) = panel[2019], panel[2018]
+    with pytest.warns(UnknownCategoryWarning, match="county_code：") as caught:
+        scores = score_households(fitted, households, members, previous, previous_members, year=2019)
+    assert len([w for w in caught if issubclass(w.category, UnknownCategoryWarning)]) == 1
+    assert list(scores.columns) == SCORE_COLUMNS
+    assert scores["household_no"].tolist() == households["household_no"].tolist()
+    assert sorted(scores["rank"]) == list(range(1, 81))
+    at_risk = scores["risk_band"].isin(["高", "中"])
+    assert scores.loc[at_risk, "suggested_category"].notna().all()
+    assert scores.loc[~at_risk, "suggested_category"].isna().all()

@@ -4,11 +4,12 @@ suggested monitoring category and the top three factors in Chinese."""
 from __future__ import annotations
 
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from ._estimator import RiskModel
+from ._estimator import RiskModel, UnknownCategoryWarning
 from ._explain import top_reasons
 from ._features import build_features
 from ._settings import RiskBands, load_risk_settings
@@ -20,8 +21,8 @@ logger = logging.getLogger(__name__)
 SCORE_COLUMNS = ["household_no", "year", "county_code", "probability", "rank", "risk_band",
                  "suggested_category", "reasons"]
 RISK_BANDS = ("高", "中", "低")
-# Rows explained at a time: the explainer's dense one-hot matrix of 200,000
-# rows takes about 200 MB in float32.
+# Rows scored at a time, which bounds the memory of the prepared matrix and
+# the contributions (75 float32 columns: 60 MB per 200,000 rows).
 _CHUNK_ROWS = 200_000
 
 
@@ -90,13 +91,22 @@ def score_households(
     features = build_features(households, members, previous_households, previous_members,
                               year=year, defaults=defaults)
     X = features[list(model.feature_names_in_)]
-    probability = model.predict_proba(X)[:, 1]
-
-    reasons = []
-    for start in range(0, len(X), _CHUNK_ROWS):
-        chunk = slice(start, start + _CHUNK_ROWS)
-        contributions = model.feature_contributions(X.iloc[chunk])
-        reasons.append(top_reasons(features.iloc[chunk], contributions))
+    probabilities, reasons = [], []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnknownCategoryWarning)
+        for start in range(0, len(X), _CHUNK_ROWS):
+            chunk = slice(start, start + _CHUNK_ROWS)
+            probability, contributions = model.predict_proba_and_contributions(X.iloc[chunk])
+            probabilities.append(probability[:, 1])
+            reasons.append(top_reasons(features.iloc[chunk], contributions))
+    # One warning with the counts of the whole call, not one per chunk;
+    # other warnings pass through.
+    for caught_warning in caught:
+        if not issubclass(caught_warning.category, UnknownCategoryWarning):
+            warnings.warn(caught_warning.message, caught_warning.category, stacklevel=2)
+    if any(issubclass(w.category, UnknownCategoryWarning) for w in caught):
+        model.report_unknown_categories(X)
+    probability = np.concatenate(probabilities) if probabilities else np.zeros(0)
     reasons = pd.concat(reasons, ignore_index=True) if reasons else pd.Series([], dtype=object)
 
     risk_band = _bands(probability, bands)
