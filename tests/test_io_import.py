@@ -331,6 +331,7 @@ def test_cli_import_prints_summary(tmp_path, capsys):
     output = capsys.readouterr().out
     assert exit_info.value.code == 0
     assert "共 4 行，导入 4 行" in output
+    assert "户信息 2 行，成员信息 4 行" in output
     assert "rejects.xlsx" in output
 
 

@@ -77,8 +77,10 @@ class ImportReport:
                          f"导入 {row.imported} 行（其中有警告 {row.warned} 行），拒绝 {row.rejected} 行{encoding}")
         for message in self.refused_files:
             lines.append(f"  拒绝整个文件：{message}")
-        for row in self.partitions.itertuples(index=False):
-            lines.append(f"  写入 {row.path}（{row.county_code} {row.year} 年）；问题清单：{Path(row.path) / 'rejects.xlsx'}")
+        for row in self.partitions.to_dict("records"):
+            counts = "，".join(f"{table_zh[name]} {row[name]} 行" for name in TABLES if row[name])
+            lines.append(f"  写入 {row['path']}（{row['county_code']} {row['year']} 年：{counts or '无数据'}）；"
+                         f"问题清单：{Path(row['path']) / 'rejects.xlsx'}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
