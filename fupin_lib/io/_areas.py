@@ -215,9 +215,9 @@ def assign_village_codes(villages: pd.DataFrame) -> tuple[pd.Series, list[str]]:
     `fupin_lib.schema.village_code`, resolving collisions.
 
     Two village names of one township that hash to the same code are sorted
-    by name: the first keeps the code, each next one takes the next free
-    suffix (wrapping within 600–999), so the result depends only on the set
-    of names.
+    by name. The first keeps the code, and each next one takes the next free
+    suffix, wrapping within 600–999. The result depends only on the set of
+    names.
 
     Parameters
     ----------

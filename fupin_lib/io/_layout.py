@@ -53,7 +53,7 @@ def header_unit(header: str) -> float:
 
 @dataclasses.dataclass
 class Layout:
-    """Where the header of a sheet is and what it says.
+    """Position and text of the header of a sheet.
 
     Attributes
     ----------
@@ -146,7 +146,7 @@ def map_headers(headers: list[str], table_name: str) -> tuple[dict[str, int], li
 
 
 def detect_tables(headers: list[str]) -> list[str]:
-    """Decide which canonical tables a sheet holds from its headers.
+    """Decide from its headers which canonical tables a sheet contains.
 
     Returns
     -------
@@ -165,8 +165,8 @@ def detect_tables(headers: list[str]) -> list[str]:
         if complete(name):
             return [name]
     if complete("members") or {"household_no", "id_number"} <= present["members"]:
-        # Area names count too: a member sheet that names villages also
-        # tells where each household lives.
+        # Area names count too, because a member sheet with village names
+        # also gives where each household lives.
         household_only = present["households"] - set(MEMBERS.names) - _SHARED
         return ["households", "members"] if household_only else ["members"]
     for name in ("households", "postings", "trainings"):

@@ -314,8 +314,8 @@ def _csv_line_numbers(data: bytes, first_line: int, n_rows: int, width: int, ski
 
     Notes
     -----
-    A file without quotes, empty lines or bad records has one row per line;
-    otherwise the lines are counted in one pass of the ``csv`` module.
+    A file without quotes, empty lines or bad records has one row per line.
+    Any other file is counted in one pass of the ``csv`` module.
     """
     simple = not skipped and b'"' not in data and b"\n\n" not in data and b"\r\n\r\n" not in data
     if simple:

@@ -17,7 +17,7 @@ def _multi_isin(allowed):
     allowed = set(allowed)
 
     def check(series: pd.Series) -> pd.Series:
-        # Checked per distinct value: a column holds few combinations.
+        # Checked per distinct value, because a column contains few combinations.
         bad = [value for value in series.dropna().unique() if not set(value.split(",")) <= allowed]
         return ~series.isin(bad)
 
