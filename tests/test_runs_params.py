@@ -120,3 +120,41 @@ def test_notebook_declares_runner_parameters():
     code_cells = [c.source for c in notebook.cells if c.cell_type == "code"]
     assert not any("def " in source or "class " in source for source in code_cells)
     assert not any("Agg" in source or "matplotlib.use" in source for source in code_cells)
+
+
+def test_ledger_write_retried_when_locked(monkeypatch):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from fupin_lib.runs import _sources
+
+    monkeypatch.setattr(_sources.time, "sleep", lambda seconds: None)
+    calls = []
+
+    def write(*, county_code):
+        calls.append(county_code)
+        if len(calls) < 3:
+            raise OperationalError("UPDATE problem_items", {}, sqlite3.OperationalError("database is locked"))
+        return "written"
+
+    assert _sources._retry_locked(write, county_code="441224") == "written"
+    assert calls == ["441224"] * 3
+
+
+def test_ledger_write_other_error_not_retried():
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from fupin_lib.runs import _sources
+
+    calls = []
+
+    def write():
+        calls.append(1)
+        raise OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: problem_items"))
+
+    with pytest.raises(OperationalError, match="no such table"):
+        _sources._retry_locked(write)
+    assert calls == [1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +185,30 @@ def score_risk(model_dir, households, members, previous_households, previous_mem
     }), None
 
 
+LEDGER_ATTEMPTS = 5
+
+
+def _retry_locked(function, *args, **kwargs):
+    """Call `function`, again after a pause when the database reports a lock.
+
+    Counties run in parallel write the same ledger. On SQLite a transaction
+    that starts as a reader and then writes fails at once with "database is
+    locked" when another county committed in between (the busy timeout does
+    not cover that case in WAL mode); the whole call is repeated, because it
+    runs in one transaction that was rolled back.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(1, LEDGER_ATTEMPTS + 1):
+        try:
+            return function(*args, **kwargs)
+        except OperationalError as error:
+            if "locked" not in str(error.orig).lower() or attempt == LEDGER_ATTEMPTS:
+                raise
+            logger.warning("%s: database locked on attempt %d, retrying", function.__name__, attempt)
+            time.sleep(0.5 * attempt)
+
+
 def update_problem_ledger(hits, *, county_code, year):
     """Record the hits in the problem ledger and return ``(items, note)``.
 
@@ -196,7 +221,7 @@ def update_problem_ledger(hits, *, county_code, year):
     read_ledger = _public_function("checks", "read_ledger")
     if update_ledger is None or read_ledger is None:
         return None, "问题台账不可用，问题状态按本次核查结果列出（均为待整改）。"
-    summary = update_ledger(hits, county_code=county_code, year=year)
+    summary = _retry_locked(update_ledger, hits, county_code=county_code, year=year)
     logger.info("ledger of county %s %s updated: %s", county_code, year, summary)
     return read_ledger(county_code=county_code, year=year), None
 
