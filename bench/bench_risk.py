@@ -8,11 +8,12 @@ speed and memory at one million households.
 42,000 households from `fupin_lib.sample.generate_sample`, imported with
 `fupin import`). The quality part trains with `train_model` (features of 2018
 train and calibrate, 2019 -> 2020 is the test) and prints the test metrics
-against the rules-only baseline. The scoring part runs in a fresh process: it
-tiles the 2019 and 2018 tables of all counties until it has ``--households``
-households (household numbers made unique per copy), then times
-`score_households` (features, calibrated probabilities, reasons, suggested
-category) and reports the peak resident memory of that process.
+against the rules-only baseline. The scoring part runs in a fresh process.
+It repeats the 2019 and 2018 tables of all counties until it has
+``--households`` households, with household numbers made unique per copy.
+Then it times `score_households` (features, calibrated probabilities,
+reasons, suggested category) and reports the peak resident memory of that
+process.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def _tile(frame, copies: int):
     return pd.concat(parts, ignore_index=True)
 
 
-def _score(data: Path, model_dir: Path, households_wanted: int, year: int) -> dict:
+def _score(data: Path, model_dir: Path, n_households: int, year: int) -> dict:
     import pandas as pd
 
     from fupin_lib.io import available_partitions, read_table
@@ -78,12 +79,12 @@ def _score(data: Path, model_dir: Path, households_wanted: int, year: int) -> di
         (y, t): pd.concat([read_table(data, c, y, t) for c in counties], ignore_index=True)
         for y in (year, year - 1) for t in ("households", "members")
     }
-    copies = -(-households_wanted // len(tables[(year, "households")]))
+    copies = -(-n_households // len(tables[(year, "households")]))
     tiled = {key: _tile(frame, copies) for key, frame in tables.items()}
-    households = tiled[(year, "households")].iloc[:households_wanted]
-    kept = set(households["household_no"])
+    households = tiled[(year, "households")].iloc[:n_households]
+    scored = set(households["household_no"])
     members = tiled[(year, "members")]
-    members = members[members["household_no"].isin(kept)].reset_index(drop=True)
+    members = members[members["household_no"].isin(scored)].reset_index(drop=True)
     model = load_model(model_dir)
 
     start = time.perf_counter()

@@ -122,7 +122,7 @@ def _gap_sentences(subgroups: pd.DataFrame) -> list[str]:
         gap = (best["recall_at_10pct"] - worst["recall_at_10pct"]) * 100
         sentence = (
             f"按{grouping}：前 10% 召回率最高的是 {best['group']}（{best['recall_at_10pct']:.0%}），"
-            f"最低的是 {worst['group']}（{worst['recall_at_10pct']:.0%}），相差 {gap:.0f} 个百分点")
+            f"最低的是 {worst['group']}（{worst['recall_at_10pct']:.0%}），相差 {gap:.1f} 个百分点")
         calibration = (table["mean_probability"] - table["positive_rate"])
         worst_calibrated = table.loc[calibration.abs().idxmax()]
         sentence += (
