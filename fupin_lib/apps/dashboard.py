@@ -107,14 +107,14 @@ def _bar_html(bar: dict) -> str:
 
 
 def _zoom_for(bounds) -> float:
-    """Return the largest whole zoom level at which `bounds` fit the map
-    (Web Mercator: the world is 256 * 2**zoom pixels wide)."""
+    """Return the largest zoom level, in quarter steps, at which `bounds` fit
+    the map (Web Mercator: the world is 256 * 2**zoom pixels wide)."""
     (south, west), (north, east) = bounds
     width = max(east - west, 0.01)
     height = max(north - south, 0.01) / math.cos(math.radians((north + south) / 2))
     zoom_x = math.log2(_MAP_WIDTH_PX * 360 / (256 * width))
     zoom_y = math.log2(_MAP_HEIGHT_PX * 360 / (256 * height))
-    return max(1, math.floor(min(zoom_x, zoom_y)))
+    return max(1.0, math.floor(min(zoom_x, zoom_y) * 4) / 4)
 
 
 class _CountyMap:
@@ -129,7 +129,7 @@ class _CountyMap:
                                                base=True, name="底图"))
         # layers=() keeps ipyleaflet from adding its default OpenStreetMap tiles.
         self.map = ipyleaflet.Map(
-            layers=tuple(layers), center=(23.5, 113.0), zoom=7, scroll_wheel_zoom=False,
+            layers=tuple(layers), center=(23.5, 113.0), zoom=7, zoom_snap=0.25, scroll_wheel_zoom=False,
             attribution_control=bool(settings.tile_url),
             layout=w.Layout(width="100%", height=f"{_MAP_HEIGHT_PX}px"),
         )
