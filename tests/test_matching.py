@@ -232,11 +232,12 @@ def test_explanation_without_coordinates(settings):
     assert result["distance_km"].iloc[0] == settings.admin_distance_km["same_township"]
 
 
-def random_case(seed, n_laborers=60, n_postings=40):
+def random_case(seed, n_laborers=60, n_postings=40, intentions=("乡镇内", "县内", "县外省内", "省外"),
+                texts=("电焊", "厨房帮工", "家政保洁", "种植果树", "货车驾驶", "", "服装车缝")):
     """Laborers and postings with random attributes, some coordinates,
     wages and texts missing."""
     rng = np.random.default_rng(seed)
-    texts = ["电焊", "厨房帮工", "家政保洁", "种植果树", "货车驾驶", "", "服装车缝"]
+    texts = list(texts)
     households, members = [], []
     for i in range(n_laborers):
         has_xy = rng.random() > 0.2
@@ -247,7 +248,7 @@ def random_case(seed, n_laborers=60, n_postings=40):
         members.append(person(i, f"H{i}", f"{rng.integers(1958, 2003)}-06-01",
                               health=str(rng.choice(["健康", "长期慢性病", "患有大病"], p=[0.7, 0.2, 0.1])),
                               skill=str(rng.choice(["普通劳动力", "弱劳动力或半劳动力"], p=[0.8, 0.2])),
-                              work_intention=str(rng.choice(["乡镇内", "县内", "县外省内", "省外"])),
+                              work_intention=str(rng.choice(list(intentions))),
                               expected_wage=float(rng.choice([2000, 3000, 4000])) if rng.random() > 0.2 else None,
                               skills=str(rng.choice(texts)), past_work=str(rng.choice(texts)),
                               education=str(rng.choice(["小学", "初中", "高中"]))))
@@ -267,9 +268,14 @@ def random_case(seed, n_laborers=60, n_postings=40):
     return members, households, postings
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_recommend_equals_exhaustive_search(settings, seed):
-    members, households, postings = random_case(seed)
+@pytest.mark.parametrize(("seed", "case"), [
+    (0, {}),
+    (1, {}),
+    # Few distinct texts in one group: scores come from the per-group table.
+    (2, {"n_laborers": 150, "intentions": ("省外",), "texts": ("电焊", "")}),
+], ids=["mixed-0", "mixed-1", "shared-texts"])
+def test_recommend_equals_exhaustive_search(settings, seed, case):
+    members, households, postings = random_case(seed, **case)
     profiles = profiles_of(members, households, settings)
     matcher = JobMatcher(weights="default", settings=settings, chunk_size=64).fit(canonical(POSTINGS, postings), profiles)
     result = matcher.recommend(profiles, k=5, explain=False)

@@ -12,6 +12,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from .._errors import DataQualityWarning
+from ._blocks import INFEASIBLE
 from ._rank import JobMatcher
 
 __all__ = ["allocate", "assign_with_capacity", "suggest_trainings"]
@@ -237,7 +238,7 @@ def _offer_gains(matcher: JobMatcher, subset: pd.DataFrame, trainings: pd.DataFr
             rows = group.rows[part]
             score = scorer.score(group, part)
             current = scorer.similarity("skill", rows, group.columns)
-            below = np.isfinite(score) & (score < threshold)
+            below = (score > INFEASIBLE) & (score < threshold)
             for t in range(len(trainings)):
                 lift = weight * np.maximum(training_similarity[t, group.columns][None, :] - current, 0)
                 opened = (below & (score + lift >= threshold)).sum(axis=1)

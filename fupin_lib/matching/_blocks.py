@@ -27,6 +27,16 @@ _LEVEL_OF_INTENTION = ("township", "county", "province", None)
 # computed up front; beyond it, similarities are computed chunk by chunk.
 _MAX_TEXT_TABLE = 20_000_000
 
+# Infeasible pairs get PENALTY added to their score; any score at or below
+# INFEASIBLE marks an infeasible pair. Adding a penalty is several times
+# faster than a masked assignment of -inf, and two penalties stay finite.
+PENALTY = np.float32(-1e37)
+INFEASIBLE = np.float32(-1e36)
+
+# Largest per-group table of (distinct text and expected wage, posting)
+# scores; 64M float32 entries are 256 MB.
+_MAX_GROUP_TABLE = 64_000_000
+
 
 @dataclasses.dataclass
 class Group:
@@ -34,9 +44,10 @@ class Group:
 
     rows: np.ndarray
     columns: np.ndarray
-    infeasible: np.ndarray      # (n_classes, n_columns) hard-constraint failures
+    penalty: np.ndarray         # (n_classes, n_columns) PENALTY where a constraint fails, else 0
     classes: np.ndarray         # class of each row
-    text: np.ndarray | None     # (n_text_combinations, n_columns) weighted similarity
+    table: np.ndarray | None    # (n_keys, n_columns) text, wage and constant terms
+    keys: np.ndarray | None     # row of `table` for each laborer row
     limit: float                # distance limit of the group's intention, km
     x: np.ndarray
     y: np.ndarray
@@ -86,6 +97,11 @@ class BlockScorer:
         p_text = _combinations(self.postings.skill_ids, self.postings.experience_ids)
         self.laborer_text, self.laborer_skill, self.laborer_experience = l_text
         self.posting_text, self.posting_skill, self.posting_experience = p_text
+        # Expected wages take few distinct values (2000, 2500, ...), so the
+        # wage term can be tabulated with the text term; -1 is "unknown".
+        wage = np.where(self.laborers.has_expected_wage, self.laborers.log_expected_wage, np.nan)
+        codes, self.wage_values = pd.factorize(wage, use_na_sentinel=True)
+        self.laborer_wage = codes.astype(np.int64)
         self.text_table = None
         if len(self.laborer_skill) * len(self.posting_skill) <= _MAX_TEXT_TABLE:
             self.text_table = self._weighted_similarity(self.laborer_skill, self.laborer_experience,
@@ -136,14 +152,11 @@ class BlockScorer:
                     + weights["public_job"] * postings.public_job[columns]).astype(np.float32)
         if self.posting_bias is not None:
             constant = constant + self.posting_bias[columns]
-        text = None
-        if self.text_table is not None:
-            text = np.ascontiguousarray(self.text_table[:, self.posting_text[columns]])
         wage_weight = np.float32(weights["wage"])
-        return Group(
+        group = Group(
             rows=rows, columns=columns,
-            infeasible=~constraint_table(classes, postings, columns),
-            classes=inverse, text=text,
+            penalty=np.where(constraint_table(classes, postings, columns), np.float32(0), PENALTY),
+            classes=inverse, table=None, keys=None,
             limit=float(self.settings.max_distance_km[intention] or np.inf),
             x=postings.x[columns], y=postings.y[columns],
             housing_weight=(np.float32(weights["housing_far"]) * postings.housing[columns]).astype(np.float32),
@@ -151,6 +164,25 @@ class BlockScorer:
             wage=(postings.log_wage[columns] * wage_weight).astype(np.float32),
             has_wage=postings.has_wage[columns],
         )
+        self._tabulate(group)
+        return group
+
+    def _tabulate(self, group: Group) -> None:
+        """Precompute the text, wage and constant terms per distinct (text,
+        expected wage) of the group, when that is smaller than the group."""
+        if self.text_table is None:
+            return
+        width = len(self.wage_values) + 1
+        keys, distinct = pd.factorize(self.laborer_text[group.rows] * width + self.laborer_wage[group.rows] + 1)
+        if len(distinct) * len(group.columns) > _MAX_GROUP_TABLE or len(distinct) > len(group.rows) // 3:
+            return
+        text, wage = distinct // width, distinct % width - 1
+        table = self.text_table[text][:, self.posting_text[group.columns]]
+        table += group.constant[None, :]
+        values = np.append(np.asarray(self.wage_values, dtype=np.float32), np.float32(0))
+        log_wage = values[np.where(wage >= 0, wage, -1)]
+        table += self._wage_term(group, log_wage.astype(np.float32), wage >= 0)
+        group.table, group.keys = table, keys.astype(np.int64)
 
     def chunks(self, group: Group):
         """Yield slices of the group's rows of about `chunk_size` pairs."""
@@ -161,17 +193,23 @@ class BlockScorer:
     # --- scoring ---------------------------------------------------------------
 
     def score(self, group: Group, part: slice) -> np.ndarray:
-        """Scores of the rows `part` of `group` against its columns; -inf
-        where a hard constraint fails."""
+        """Scores of the rows `part` of `group` against its columns; at or
+        below INFEASIBLE where a hard constraint fails."""
         laborers = self.laborers
         weights = self.weights
         rows = group.rows[part]
 
-        score = self._text_scores(group, rows)
+        if group.table is not None:
+            score = group.table[group.keys[part]]
+        else:
+            score = self._text_scores(group, rows)
+            score += group.constant[None, :]
+            score += self._wage_term(group, self.laborers.log_expected_wage[rows],
+                                     self.laborers.has_expected_wage[rows])
         distance = self._distances(group, rows)
-        infeasible = group.infeasible[group.classes[part]]
+        score += group.penalty[group.classes[part]]
         if np.isfinite(group.limit):
-            infeasible |= distance > group.limit
+            score += (distance > group.limit) * PENALTY
 
         # proximity = 1 / (1 + km / scale), computed in place over `distance`.
         proximity = distance
@@ -183,14 +221,11 @@ class BlockScorer:
         row_weight = (weights["proximity"] + weights["caring_proximity"] * laborers.caring[rows]).astype(np.float32)
         proximity *= row_weight[:, None] - group.housing_weight[None, :]
         score += proximity
-        score += group.constant[None, :]
-        score += self._wage_scores(group, rows)
-        np.copyto(score, np.float32(-np.inf), where=infeasible)
         return score
 
     def _text_scores(self, group: Group, rows) -> np.ndarray:
-        if group.text is not None:
-            return group.text[self.laborer_text[rows]]
+        if self.text_table is not None:
+            return self.text_table[self.laborer_text[rows]][:, self.posting_text[group.columns]]
         l_text, l_inverse = np.unique(self.laborer_text[rows], return_inverse=True)
         p_text, p_inverse = np.unique(self.posting_text[group.columns], return_inverse=True)
         table = self._weighted_similarity(self.laborer_skill[l_text], self.laborer_experience[l_text],
@@ -209,12 +244,13 @@ class BlockScorer:
         distance, _ = distance_km(laborers, self.postings, rows[:, None], group.columns[None, :], self.settings)
         return distance
 
-    def _wage_scores(self, group: Group, rows) -> np.ndarray:
+    def _wage_term(self, group: Group, log_expected: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """``w_wage * clip(log(wage / expected), -1, 1)``, 0 where either
+        wage is unknown; one row per expected wage given."""
         weight = np.float32(self.weights["wage"])
-        wage = group.wage[None, :] - (self.laborers.log_expected_wage[rows] * weight)[:, None]
+        wage = group.wage[None, :] - (log_expected * weight)[:, None]
         bound = abs(weight)
         np.clip(wage, -bound, bound, out=wage)
-        known = self.laborers.has_expected_wage[rows]
         if not known.all():
             wage[~known] = 0
         if not group.has_wage.all():
@@ -237,21 +273,34 @@ class BlockScorer:
 
 
 def top_columns(score: np.ndarray, columns: np.ndarray, k: int):
-    """Best `k` columns of each row of `score`, ordered by score and then by
-    posting index; missing places come back as -1 / -inf. `score` is
-    overwritten."""
-    k = min(k, score.shape[1])
-    # Select on the negated scores with a small kth: NumPy's introselect is
-    # about ten times slower with kth near the end when many values tie
-    # (the -inf of infeasible pairs).
-    cost = np.negative(score, out=score)
-    if k < cost.shape[1]:
-        part = np.argpartition(cost, k - 1, axis=1)[:, :k]
+    """Return the best `k` columns of each row of `score` and their scores,
+    ordered by score and then by posting index. Places beyond a row's
+    feasible postings are -1 / -inf.
+
+    The k-th largest of the row's block maxima is a lower bound of its k-th
+    largest score, because the k largest block maxima are k distinct
+    entries. Only entries at or above that bound are sorted, which is about
+    five times cheaper than a full ``argpartition`` of the row.
+    """
+    n, m = score.shape
+    k = min(k, m)
+    top_postings = np.full((n, k), -1, dtype=np.int64)
+    top_scores = np.full((n, k), -np.inf, dtype=np.float32)
+    block = max(1, m // max(4 * k, 64))
+    if m // block < k:
+        bound = np.full(n, INFEASIBLE, dtype=np.float32)
     else:
-        part = np.broadcast_to(np.arange(cost.shape[1]), cost.shape).copy()
-    part_cost = np.take_along_axis(cost, part, axis=1)
-    order = np.lexsort((columns[part], part_cost), axis=1)
-    best = np.take_along_axis(part, order, axis=1)
-    best_scores = -np.take_along_axis(part_cost, order, axis=1)
-    postings = np.where(np.isfinite(best_scores), columns[best], -1)
-    return postings, best_scores
+        maxima = np.maximum.reduceat(score, np.arange(0, m, block), axis=1)
+        bound = -np.partition(-maxima, k - 1, axis=1)[:, k - 1]
+    # Infeasible pairs are never returned.
+    bound = np.maximum(bound, np.nextafter(INFEASIBLE, np.float32(0)))
+    rows, places = np.nonzero(score >= bound[:, None])
+    values = score[rows, places]
+    order = np.lexsort((columns[places], -values, rows))
+    rows, places, values = rows[order], places[order], values[order]
+    starts = np.searchsorted(rows, np.arange(n))
+    rank = np.arange(len(rows)) - starts[rows]
+    keep = rank < k
+    top_postings[rows[keep], rank[keep]] = columns[places[keep]]
+    top_scores[rows[keep], rank[keep]] = values[keep]
+    return top_postings, top_scores

@@ -320,10 +320,11 @@ class JobMatcher(BaseEstimator):
             top_scores[rows, :scores.shape[1]] = scores
 
         if self.n_jobs > 1:
+            # One group at a time, so that only one group's tables are held.
             with ThreadPoolExecutor(max_workers=int(self.n_jobs)) as pool:
-                futures = [pool.submit(run, group, part) for group in scorer.groups() for part in scorer.chunks(group)]
-                for future in futures:
-                    future.result()
+                for group in scorer.groups():
+                    for future in [pool.submit(run, group, part) for part in scorer.chunks(group)]:
+                        future.result()
         else:
             for group in scorer.groups():
                 for part in scorer.chunks(group):
