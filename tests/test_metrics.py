@@ -303,3 +303,19 @@ def test_cases_by_status_in_area(outputs, tmp_path):
 def test_cases_by_status_without_store(tmp_path):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     assert cases_by_status(ZHAOQING, 2020, user=LEADER, url=url) == {}
+
+
+def test_kpis_agree_with_county_run_kpis(outputs):
+    from fupin_lib.metrics import county_kpis
+
+    folder = outputs / HUAIJI / "2020"
+    run = county_kpis(pd.read_parquet(folder / "households.parquet"),
+                      pd.read_parquet(folder / "employment.parquet"),
+                      county_code=HUAIJI, county="怀集县", year=2020, generated_at="")
+    figures = kpis(HUAIJI, 2020, outputs_root=outputs, user=LEADER)
+    for key in ("households", "people", "verified_households", "rule_flagged", "problems_open",
+                "problems_closed", "laborers", "employed"):
+        assert figures[key] == run[key], key
+    assert figures["employment_rate"] == pytest.approx(run["employment_rate"], abs=1e-4)
+    assert figures["monitored_by_category"] == {k: v for k, v in run["monitored_by_category"].items() if v}
+    assert figures["flagged_by_band"] == {k: v for k, v in run["flagged_by_band"].items() if v}
