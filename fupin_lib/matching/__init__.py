@@ -11,7 +11,7 @@ Typical use::
 """
 
 from ._allocate import allocate, assign_with_capacity, suggest_trainings
-from ._employment import CHANNEL_CODES, EMPLOYMENT_HEADERS, employment_statistics, subsidy_eligibility
+from ._employment import CHANNEL_CODES, EMPLOYMENT_HEADERS, employment_statistics, rate_percent, subsidy_eligibility
 from ._evaluate import congestion, evaluate_matcher, ndcg_at_k, recall_at_k
 from ._pipeline import MatchRun, run_matching
 from ._profiles import PROFILE_COLUMNS, build_laborer_profiles
@@ -28,6 +28,7 @@ __all__ = [
     "suggest_trainings",
     "employment_statistics",
     "subsidy_eligibility",
+    "rate_percent",
     "EMPLOYMENT_HEADERS",
     "CHANNEL_CODES",
     "evaluate_matcher",

@@ -10,7 +10,7 @@ from ..schema import is_employed, is_laborer
 from ._profiles import join_households
 from ._settings import MatchingSettings, load_matching_settings
 
-__all__ = ["employment_statistics", "subsidy_eligibility", "EMPLOYMENT_HEADERS", "CHANNEL_CODES"]
+__all__ = ["employment_statistics", "subsidy_eligibility", "rate_percent", "EMPLOYMENT_HEADERS", "CHANNEL_CODES"]
 
 # Employment channel (就业渠道) -> column suffix of the statistics.
 CHANNEL_CODES = {
@@ -41,6 +41,13 @@ EMPLOYMENT_HEADERS = {
     "subsidy_casual": "零散务工奖补人数",
     "subsidy_amount": "就业奖补金额（元）",
 }
+
+
+def rate_percent(rate) -> np.ndarray:
+    """Convert rates to percent with two decimals, halves rounded up as in
+    published figures (116 / 128 = 90.625 % shows as 90.63 %), where Python's
+    `round` would give 90.62."""
+    return np.floor(np.asarray(rate, dtype=float) * 10_000 + 0.5) / 100
 
 
 def _text(series: pd.Series) -> pd.Series:

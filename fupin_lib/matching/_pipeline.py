@@ -14,7 +14,7 @@ import pandas as pd
 from .._errors import FupinError
 from ..reports import mask_frame, write_excel
 from ._allocate import allocate
-from ._employment import EMPLOYMENT_HEADERS, LEVEL_NAMES, employment_statistics
+from ._employment import EMPLOYMENT_HEADERS, LEVEL_NAMES, employment_statistics, rate_percent
 from ._evaluate import METHOD_NAMES, evaluate_matcher
 from ._profiles import build_laborer_profiles
 from ._rank import JobMatcher
@@ -91,15 +91,16 @@ def _counties(data_root, county, year) -> list[str]:
     return counties
 
 
-def _past_placements(data_root, county, year) -> pd.DataFrame:
+def _history(data_root, county, year, table) -> pd.DataFrame:
+    """Rows of `table` of the county in every year up to `year`."""
     from ..io import available_partitions
 
     partitions = available_partitions(data_root)
     years = partitions.loc[(partitions["county_code"].astype(str) == county)
                            & (partitions["year"] <= int(year)), "year"].tolist() or [int(year)]
-    frames = [_read(data_root, county, y, "placements") for y in sorted(set(years))]
+    frames = [_read(data_root, county, y, table) for y in sorted(set(years))]
     frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else _read(data_root, county, year, "placements")
+    return pd.concat(frames, ignore_index=True) if frames else _read(data_root, county, year, table)
 
 
 def run_matching(data_root: str | os.PathLike, *, year: int, out: str | os.PathLike,
@@ -158,7 +159,8 @@ def _run_county(data_root, county, year, *, k, include_employed, evaluate, n_job
     households = _read(data_root, county, year, "households")
     postings = _read(data_root, county, year, "postings")
     trainings = _read(data_root, county, year, "trainings")
-    placements = _past_placements(data_root, county, year)
+    placements = _history(data_root, county, year, "placements")
+    past_postings = _history(data_root, county, year, "postings").drop_duplicates("posting_id", keep="last")
     logger.info("County %s %s: %s members, %s postings, %s trainings, %s placements",
                 county, year, len(members), len(postings), len(trainings), len(placements))
 
@@ -174,7 +176,8 @@ def _run_county(data_root, county, year, *, k, include_employed, evaluate, n_job
         part.update(recommendations=pd.DataFrame(), allocation=pd.DataFrame(), push=pd.DataFrame())
         return part
 
-    matcher = JobMatcher(settings=settings, n_jobs=n_jobs, random_state=0).fit(postings, profiles, placements)
+    matcher = JobMatcher(settings=settings, n_jobs=n_jobs, random_state=0).fit(
+        postings, profiles, placements, placement_postings=past_postings)
     part["weights_source"] = matcher.weights_source_
     target_profiles = profiles.iloc[target_rows].reset_index(drop=True)
     recommendations = _describe(matcher.recommend(target_profiles, k=k), target_profiles, matcher.postings_)
@@ -189,7 +192,7 @@ def _run_county(data_root, county, year, *, k, include_employed, evaluate, n_job
     part["allocation"] = allocation
     part["push"] = _push_list(allocation, recommendations, target_profiles)
     if evaluate:
-        part["evaluation"] = _evaluate(profiles, postings, placements, settings, n_jobs, county)
+        part["evaluation"] = _evaluate(profiles, past_postings, placements, settings, n_jobs, county)
     return part
 
 
@@ -222,8 +225,10 @@ def _push_list(allocation, recommendations, profiles) -> pd.DataFrame:
     """One row per target laborer for the village cadres: the allocated job
     and its explanation, three alternatives and the training suggestion."""
     push = allocation.copy()
-    alternatives = (recommendations.assign(job=recommendations["title"].astype("string").fillna(""))
-                    .groupby("laborer")["job"].agg(lambda s: "、".join(s.iloc[:3])))
+    assigned = recommendations["laborer"].map(allocation.set_index("laborer")["posting_id"])
+    others = recommendations[recommendations["posting_id"].astype("string") != assigned.astype("string")]
+    jobs = others["employer"].astype("string").fillna("") + " " + others["title"].astype("string").fillna("")
+    alternatives = jobs.groupby(others["laborer"]).agg(lambda s: "、".join(s.iloc[:3]))
     push["alternatives"] = push["laborer"].map(alternatives)
     push["id_number"] = profiles["id_number"].to_numpy()[push["laborer"].to_numpy()]
     return push.sort_values(["county_code", "township", "village", "status", "name"], kind="stable")
@@ -231,7 +236,10 @@ def _push_list(allocation, recommendations, profiles) -> pd.DataFrame:
 
 def _masked(frame: pd.DataFrame, headers: dict) -> pd.DataFrame:
     columns = [c for c in headers if c in frame.columns]
-    return mask_frame(frame[columns])
+    masked = mask_frame(frame[columns])
+    if "fit" in masked:
+        masked["fit"] = masked["fit"].round(3)
+    return masked
 
 
 def _write_outputs(out, employment, recommendations, allocation, push, evaluation) -> dict:
@@ -239,7 +247,7 @@ def _write_outputs(out, employment, recommendations, allocation, push, evaluatio
     files["employment.csv"] = out / "employment.csv"
     employment.to_csv(files["employment.csv"], index=False, encoding="utf-8-sig")
     readable = employment.assign(level=employment["level"].map(LEVEL_NAMES),
-                                 rate=(employment["rate"] * 100).round(2))
+                                 rate=rate_percent(employment["rate"]))
     files["employment.xlsx"] = write_excel({"就业统计": readable}, out / "employment.xlsx",
                                            headers={**EMPLOYMENT_HEADERS, "rate": "就业率（%）"})
 

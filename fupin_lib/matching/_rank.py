@@ -32,6 +32,16 @@ __all__ = ["JobMatcher", "kept_placements"]
 logger = logging.getLogger(__name__)
 
 
+def _checked_postings(postings: pd.DataFrame) -> pd.DataFrame:
+    missing = {"posting_id", "channel"} - set(postings.columns)
+    if missing:
+        raise FupinError(f"岗位表缺少列：{', '.join(sorted(missing))}。请按岗位信息表的规范列导入。")
+    postings = postings.reset_index(drop=True).copy()
+    if "province_code" not in postings:
+        postings["province_code"] = postings["county_code"].astype("string").str[:2]
+    return postings
+
+
 def kept_placements(placements: pd.DataFrame, settings: MatchingSettings) -> pd.Series:
     """Mark placements where the offer was taken and kept: accepted, and
     either still employed or kept for at least ``kept_min_months``."""
@@ -99,7 +109,8 @@ class JobMatcher(BaseEstimator):
     # --- fitting ------------------------------------------------------------
 
     def fit(self, postings: pd.DataFrame, laborers: pd.DataFrame | None = None,
-            placements: pd.DataFrame | None = None) -> "JobMatcher":
+            placements: pd.DataFrame | None = None, *,
+            placement_postings: pd.DataFrame | None = None) -> "JobMatcher":
         """Index the postings and set the weights.
 
         Parameters
@@ -111,6 +122,10 @@ class JobMatcher(BaseEstimator):
             TF-IDF vocabulary, and they are the people of `placements`.
         placements : DataFrame, optional
             Canonical placements; used to learn weights.
+        placement_postings : DataFrame, optional
+            The postings that `placements` refer to, when they include
+            postings of past years; by default `postings`. Only the weights
+            are learned from them, and only `postings` are recommended.
 
         Returns
         -------
@@ -118,7 +133,7 @@ class JobMatcher(BaseEstimator):
         """
         self._check_params()
         self.settings_ = self.settings or load_matching_settings()
-        self._fit_postings(postings, laborers)
+        self._fit_postings(postings, laborers, placement_postings)
         self.weights_, self.weights_source_ = self._fit_weights(laborers, placements)
         logger.info("JobMatcher fitted on %s postings; weights %s (%s)",
                     self.n_postings_, self.weights_, self.weights_source_)
@@ -130,18 +145,15 @@ class JobMatcher(BaseEstimator):
         if int(self.chunk_size) < 1 or int(self.n_jobs) < 1:
             raise FupinError(f"chunk_size 和 n_jobs 应为正整数，得到 {self.chunk_size!r} 和 {self.n_jobs!r}。")
 
-    def _fit_postings(self, postings, laborers):
-        missing = {"posting_id", "channel"} - set(postings.columns)
-        if missing:
-            raise FupinError(f"岗位表缺少列：{', '.join(sorted(missing))}。请按岗位信息表的规范列导入。")
-        postings = postings.reset_index(drop=True).copy()
-        if "province_code" not in postings:
-            postings["province_code"] = postings["county_code"].astype("string").str[:2]
-        texts = [postings.get(c, pd.Series(dtype="string")) for c in ("title", "description", "skills_required")]
+    def _fit_postings(self, postings, laborers, placement_postings):
+        postings = _checked_postings(postings)
+        history = postings if placement_postings is None else _checked_postings(placement_postings)
+        both = pd.concat([postings, history], ignore_index=True)
+        texts = [both.get(c, pd.Series(dtype="string")) for c in ("title", "description", "skills_required")]
         if laborers is not None:
             texts += [laborers["skills"], laborers["past_work"]]
         self.encoder_ = TextEncoder().fit(pd.concat(texts, ignore_index=True))
-        self.vocabularies_ = code_vocabularies(postings)
+        self.vocabularies_ = code_vocabularies(both)
         latitudes = pd.to_numeric(postings.get("latitude"), errors="coerce")
         if laborers is not None:
             latitudes = pd.concat([latitudes, pd.to_numeric(laborers["latitude"], errors="coerce")])
@@ -149,6 +161,8 @@ class JobMatcher(BaseEstimator):
         self.arrays_ = PostingArrays.build(postings, self.encoder_, self.vocabularies_, self.reference_latitude_)
         self.postings_ = self.arrays_.frame
         self.n_postings_ = len(postings)
+        self._history = self.arrays_ if placement_postings is None else PostingArrays.build(
+            history, self.encoder_, self.vocabularies_, self.reference_latitude_)
 
     def _fit_weights(self, laborers, placements):
         defaults = dict(self.settings_.weights)
@@ -159,7 +173,10 @@ class JobMatcher(BaseEstimator):
         pairs = self.training_pairs(laborers, placements)
         if pairs is None:
             return defaults, "default"
-        model = LogisticRegression(C=1.0, max_iter=1000).fit(pairs[list(FEATURES)], pairs["kept"])
+        # Balanced classes: the random negatives outnumber the kept
+        # placements, and fit = 0.5 should mean "as likely kept as not".
+        model = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
+        model.fit(pairs[list(FEATURES)], pairs["kept"])
         learned = {"intercept": float(model.intercept_[0])}
         learned.update({f: float(c) for f, c in zip(FEATURES, model.coef_[0])})
         return learned, "learned"
@@ -181,8 +198,8 @@ class JobMatcher(BaseEstimator):
         rng = check_random_state(self.random_state)
         draws = max(1, self.negatives_per_placement) * len(li)
         neg_l = rng.choice(np.unique(li), size=draws)
-        neg_p = rng.randint(0, self.n_postings_, size=draws)
-        ok = feasible_pairs(arrays, self.arrays_, neg_l, neg_p, self.settings_)
+        neg_p = rng.randint(0, len(self._history), size=draws)
+        ok = feasible_pairs(arrays, self._history, neg_l, neg_p, self.settings_)
         placed = set(zip(li.tolist(), pj.tolist()))
         ok &= np.array([(a, b) not in placed for a, b in zip(neg_l.tolist(), neg_p.tolist())], dtype=bool)
         all_l = np.concatenate([li, neg_l[ok]])
@@ -190,14 +207,15 @@ class JobMatcher(BaseEstimator):
         labels = np.concatenate([kept, np.zeros(int(ok.sum()), dtype=bool)])
         if labels.all():
             return None
-        pairs = pair_features(arrays, self.arrays_, all_l, all_p, self.settings_)
+        pairs = pair_features(arrays, self._history, all_l, all_p, self.settings_)
         pairs["kept"] = labels
         return pairs
 
     def _placement_pairs(self, arrays, placements):
         row_of_person = pd.Series(np.arange(len(arrays)), index=arrays.frame["id_number"].astype("string"))
         row_of_person = row_of_person[~row_of_person.index.duplicated()]
-        index_of_posting = pd.Series(np.arange(self.n_postings_), index=self.postings_["posting_id"].astype("string"))
+        history = self._history.frame
+        index_of_posting = pd.Series(np.arange(len(history)), index=history["posting_id"].astype("string"))
         index_of_posting = index_of_posting[~index_of_posting.index.duplicated()]
         li = placements["id_number"].astype("string").map(row_of_person)
         pj = placements["posting_id"].astype("string").map(index_of_posting)
