@@ -272,8 +272,8 @@ def distance_km(laborers: LaborerArrays, postings: PostingArrays, li, pj,
 
 def within_intention(laborers: LaborerArrays, postings: PostingArrays, li, pj,
                      distance: np.ndarray, settings: MatchingSettings) -> np.ndarray:
-    """Whether each posting lies in the area of the laborer's work intention
-    and within the intention's distance limit."""
+    """Check that each posting lies in the area of the laborer's work
+    intention and within the intention's distance limit."""
     intention = laborers.intention[li]
     relation = admin_relation(laborers, postings, li, pj)
     # Intention level k (0 乡镇内 … 3 省外) accepts relations up to k + 1:
@@ -320,7 +320,8 @@ def laborer_classes(laborers: LaborerArrays, rows=slice(None)) -> tuple[np.ndarr
 
 def feasible_pairs(laborers: LaborerArrays, postings: PostingArrays, li, pj,
                    settings: MatchingSettings) -> np.ndarray:
-    """All hard constraints for arbitrary pairs (vectors of equal length)."""
+    """Evaluate every hard constraint for arbitrary pairs (vectors of equal
+    length), openings left included."""
     li = np.asarray(li)
     pj = np.asarray(pj)
     distance, _ = distance_km(laborers, postings, li, pj, settings)
