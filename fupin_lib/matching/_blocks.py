@@ -5,8 +5,8 @@ Laborers are grouped by work intention and home area, because everybody in a
 group has the same candidate postings (those inside the area of the
 intention). Per group, the constraints that depend on the laborer only
 through a few attributes become a table of (constraint class, posting), and
-the text similarities a table of (distinct text pair); a chunk of the group
-then costs a few gathers and about twenty vectorised passes.
+the text similarities a table of (distinct text pair). A chunk of the group
+then costs a few gathers and about fifteen vectorised passes.
 """
 
 from __future__ import annotations

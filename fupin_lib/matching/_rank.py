@@ -54,14 +54,15 @@ def kept_placements(placements: pd.DataFrame, settings: MatchingSettings) -> pd.
 class JobMatcher(BaseEstimator):
     """Rank postings for laborers by fit, within hard constraints.
 
-    Hard constraints come first: the laborer's age inside the posting's
-    range, physical demand within the laborer's capacity, the minimum
-    education, the place inside the area of the work intention (乡镇内: same
-    township, 县内: same county, 县外省内: same province, 省外: anywhere) and
-    within its distance limit, public-welfare posts only for eligible
-    laborers, and postings with openings left. Among the postings left, the
-    fit score is ``intercept + sum(weight * feature)`` over the features of
-    `pair_features`; ``fit = sigmoid(score)`` is a 0–1 匹配度.
+    Hard constraints come first. The laborer's age must be inside the
+    posting's range, the physical demand within the laborer's capacity and
+    the education at least the minimum. The posting must lie inside the area
+    of the work intention (乡镇内: same township, 县内: same county, 县外省内:
+    same province, 省外: anywhere) and within its distance limit.
+    Public-welfare posts go only to eligible laborers, and only postings with
+    openings left count. Among the postings left, the fit score is
+    ``intercept + sum(weight * feature)`` over the features of
+    `pair_features`, and ``fit = sigmoid(score)`` is a 0–1 匹配度.
 
     Parameters
     ----------
