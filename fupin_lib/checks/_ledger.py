@@ -15,6 +15,8 @@ directly until they do.
 
 from __future__ import annotations
 
+import contextlib
+
 import dataclasses
 import datetime as dt
 import logging
@@ -146,6 +148,16 @@ def ensure_ledger_tables(engine: Engine) -> None:
     init_db(engine.url.render_as_string(hide_password=False))
 
 
+@contextlib.contextmanager
+def _write_transaction(engine):
+    # On SQLite a write transaction must take the write lock at BEGIN
+    # (BEGIN IMMEDIATE, see fupin_lib.cases._base) so that concurrent county
+    # runs wait for the busy timeout instead of failing with "database is locked".
+    with engine.connect() as connection:
+        with connection.execution_options(fupin_write=True).begin():
+            yield connection
+
+
 def _engine(url: str | None) -> Engine:
     engine = get_engine(url)
     ensure_ledger_tables(engine)
@@ -223,7 +235,7 @@ def update_ledger(hits: pd.DataFrame, *, county_code: str, year: int, url: str |
     table = ProblemItem.__table__
     now = _now()
 
-    with engine.begin() as connection:
+    with _write_transaction(engine) as connection:
         existing = pd.DataFrame(connection.execute(
             select(table.c.id, table.c.item_key, table.c.status, table.c.version, table.c.last_year,
                    table.c.source)
@@ -365,7 +377,7 @@ def set_status(item_id: int, status: str, *, user: str, note: str | None,
         raise ParameterError(f"无效的整改状态 {status!r}，可选：{'、'.join(STATUSES)}。")
     engine = _engine(url)
     table = ProblemItem.__table__
-    with engine.begin() as connection:
+    with _write_transaction(engine) as connection:
         current = connection.execute(select(table).where(table.c.id == int(item_id))).mappings().first()
         if current is None:
             raise ParameterError(f"问题编号 {item_id} 不存在。请刷新问题清单后重试。")
