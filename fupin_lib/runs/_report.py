@@ -252,9 +252,11 @@ def _problem_table(hits, items, members, households, *, county_code, year, param
             name=items["id_number"].map(names),
             deadline=pd.to_datetime(items["deadline"]).dt.strftime("%Y-%m-%d"),
         )
+    # The responsible cadre is a person's name, masked like every name in the
+    # outputs; the office that stands in for a missing cadre is not.
     problems = problems.assign(
         person_masked=mask_name(problems["name"]),
-        responsible=problems["responsible"].fillna(params.responsible_office),
+        responsible=mask_name(problems["responsible"]).fillna(params.responsible_office),
     )
 
     areas = households[["household_no", "township_code", "village_code"]].drop_duplicates("household_no")
