@@ -86,6 +86,12 @@ def score_households(
         thresholds of ``risk.bands``), ``suggested_category`` (for bands 高
         and 中, NA for 低) and
         ``reasons`` (top three factors, joined by "；").
+
+    Notes
+    -----
+    NOTE: one million households with their members took 60 s and 4.7 GB
+    (bench/bench_risk.py, 2 shared cores), against a target of 30 s; the
+    gradient-boosting prediction and the feature builder take most of it.
     """
     bands = load_risk_settings(defaults).bands
     features = build_features(households, members, previous_households, previous_members,
