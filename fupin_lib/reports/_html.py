@@ -14,8 +14,6 @@ import re
 from importlib import resources
 from pathlib import Path
 
-import nbformat
-
 __all__ = ["notebook_to_html", "external_urls"]
 
 _TEMPLATE = "county_report.html.j2"
@@ -45,6 +43,9 @@ def notebook_to_html(notebook, path: str | os.PathLike, *, title: str | None = N
     -------
     Path
     """
+    # nbformat and nbconvert take about a second to import; only report
+    # writing needs them, not every command that imports fupin_lib.reports.
+    import nbformat
     from nbconvert import HTMLExporter
 
     if not isinstance(notebook, nbformat.NotebookNode):
