@@ -134,14 +134,15 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             codes, uniques = pd.factorize(pd.Series(original, dtype=object), use_na_sentinel=False)
             return codes, np.asarray(uniques, dtype=object)
 
-    # Dictionary encoding in Arrow avoids building one Python object per cell.
-    chunked = cells if isinstance(cells, pa.ChunkedArray) else pa.chunked_array([cells])
-    if len(chunked) == 0:
+    # Dictionary encoding in Arrow avoids building one Python object per
+    # cell. Encoding one combined array is faster than unifying the
+    # dictionaries of many chunks.
+    array = cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
+    if len(array) == 0:
         return np.zeros(0, dtype=np.intp), pd.Series([], dtype="str")
-    # One dictionary for all chunks, so that codes compare across them.
-    encoded = pc.dictionary_encode(chunked).unify_dictionaries()
-    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks])
-    return codes.astype(np.intp, copy=False), encoded.chunk(0).dictionary.to_pandas()
+    encoded = pc.dictionary_encode(array)
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    return codes.astype(np.intp, copy=False), encoded.dictionary.to_pandas()
 
 
 def uniques_to_text(uniques: np.ndarray) -> pd.Series:
