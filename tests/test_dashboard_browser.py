@@ -31,6 +31,11 @@ CHROMIUM_ARGS = [
 ]
 PAGE_TIMEOUT_MS = 150_000
 PHONE = {"width": 390, "height": 844}
+# The first household of 下坑村, its head's masked name, and a value only its
+# clean member row holds.
+LINKED = "44122400200"
+LINKED_HEAD = "林*"
+MEMBER_MARK = "深链测试标记"
 DESKTOP = {"width": 1280, "height": 900}
 
 
@@ -56,10 +61,18 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: flo
 def server(tmp_path_factory):
     """`fupin serve` on a free port over the example outputs and a case store
     fed from them, with a city leader (4412) and a township reviewer
-    (连麦镇, 441224118). Yields the base URL and the two login tokens."""
+    (连麦镇, 441224118). The outputs and the clean data (one member row of the
+    linked household) reach the kernels only through ``--outputs`` and
+    ``--data``, given relative to the server's folder. Yields the base URL
+    and the two login tokens."""
     folder = tmp_path_factory.mktemp("dashboard_server")
-    outputs = folder / "outputs"
+    outputs = folder / "runs"
     write_example_outputs(outputs)
+    member = pd.DataFrame({"household_no": [LINKED], "person_no": ["1"], "name": ["林深链"],
+                           "relation_to_head": ["户主"], "health": [MEMBER_MARK]})
+    for year in (2019, 2020):
+        (folder / "clean" / "441224" / str(year)).mkdir(parents=True)
+        member.to_parquet(folder / "clean" / "441224" / str(year) / "members.parquet")
     url = f"sqlite:///{folder / 'fupin.db'}"
     init_db(url)
     for county in ("441224", "441226"):
@@ -73,10 +86,12 @@ def server(tmp_path_factory):
 
     port = _free_port()
     log = folder / "serve.log"
-    environment = {**os.environ, "FUPIN_DB_URL": url, "FUPIN_OUTPUTS_ROOT": str(outputs)}
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("FUPIN_OUTPUTS_ROOT", "FUPIN_CLEAN_ROOT")}
+    environment["FUPIN_DB_URL"] = url
     fupin = Path(sys.executable).with_name("fupin")
     command = [str(fupin), "serve", "--port", str(port), "--apps", str(ROOT / "notebooks" / "apps"),
-               "--pool-size", "1"]
+               "--pool-size", "1", "--outputs", "runs", "--data", "clean"]
     with log.open("wb") as handle:
         process = subprocess.Popen(command, cwd=folder, env=environment, stdout=handle,
                                    stderr=subprocess.STDOUT, start_new_session=True)
@@ -211,10 +226,17 @@ def test_dashboard_leader_drills_to_review(server, browser, screenshots):
     query = parse_qs(urlparse(page.url).query)
     assert query == {"household_no": ["44122400200"], "county_code": ["441224"]}
     assert target == "/voila/render/review.ipynb?household_no=44122400200&county_code=441224"
-    # Still signed in: the review app renders instead of the login form.
-    page.wait_for_selector("text=复核工作台", timeout=PAGE_TIMEOUT_MS)
+    # Still signed in, and the review app opens that household's page.
+    page.wait_for_selector(".fupin-case-info", timeout=PAGE_TIMEOUT_MS)
     assert "fupin/login" not in page.url
-    page.wait_for_timeout(1000)
+    info = page.locator(".fupin-case-info").inner_text()
+    assert LINKED in info
+    assert LINKED_HEAD in info
+    assert "怀集县 连麦镇 下坑村" in info
+    # The member row comes from the --data folder, its name masked for a leader.
+    assert MEMBER_MARK in info
+    assert "林深链" not in info
+    page.screenshot(path=str(screenshots / "review_from_dashboard.png"), full_page=True)
 
     context.close()
     assert requests

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from fupin_lib import AccessDeniedError, cases
+from fupin_lib import AccessDeniedError, ParameterError, cases
 from fupin_lib.apps import _review, identity
 from fupin_lib.apps._review import ReviewState, action_choices, queue_label, queue_page
 
@@ -216,3 +216,119 @@ def test_household_page_masks_by_role(store, tmp_path):
     contact = cadre.open_case(case_id)["contact"]
     assert contact["phone"] == "13812345678"
     assert contact["address"] == "第1镇1村幸福路8号"
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("household_no=44120200015&county_code=441202", ("44120200015", "441202")),
+    ("county_code=441202&household_no=+44120200015+&area=4412", ("44120200015", "441202")),
+    ("", None),
+    (None, None),
+    ("area=4412&year=2020", None),
+])
+def test_household_link(query, expected):
+    assert _review.household_link(query) == expected
+
+
+@pytest.mark.parametrize("query", [
+    "household_no=44120200015",
+    "county_code=441202",
+    "household_no=44120200015&county_code=4412",
+    "household_no=1%27%20OR%201%3D1&county_code=441202",
+    "household_no=&county_code=441202",
+])
+def test_household_link_malformed(query):
+    with pytest.raises(ParameterError, match="链接中的户编号"):
+        _review.household_link(query)
+
+
+def _audit_actions(url, name):
+    log = cases.read_audit_log(cases.User("x", "admin", "4412"), url=url)
+    return log[log["user_name"] == name]
+
+
+def test_link_opens_household_case(store):
+    url, users = store
+    state = ReviewState(users["town"], url=url)
+    queue = state.refresh()
+    row = queue.iloc[0]
+    number = str(row["household_no"])
+    opened = state.open_link(f"household_no={number}&county_code=441202")
+    assert opened is not None
+    assert state.ok
+    assert not state.denied
+    assert opened["case"]["household_no"] == number
+    assert opened["case"]["case_id"] == int(row["case_id"])
+    assert "view" in set(_audit_actions(url, "town")["action"])
+
+
+def test_link_opens_latest_period(store):
+    url, users = store
+    state = ReviewState(users["rev"], url=url)
+    first = state.refresh().iloc[0]
+    frame = cases.synthetic_run_results("441202", 300, seed=2)
+    frame = frame.assign(year=2021)
+    cases.upsert_run_results(frame, county_code="441202", year=2021, url=url)
+    opened = state.open_household(str(first["household_no"]), "441202")
+    assert opened["case"]["period"] == 2021
+
+
+def test_link_outside_area_denied_audited(store):
+    url, users = store
+    everything = ReviewState(users["rev"], url=url).refresh()
+    foreign = everything[everything["township_code"] != "441202001"].iloc[0]
+    state = ReviewState(users["town"], url=url)
+    link = f"household_no={foreign['household_no']}&county_code=441202"
+    assert state.open_link(link) is None
+    assert state.denied
+    assert not state.ok
+    assert state.case is None
+    assert "无权查看" in state.message
+    assert str(foreign["household_no"]) not in state.message
+    # An unknown household gets the same message.
+    unknown = ReviewState(users["town"], url=url)
+    unknown.open_link("household_no=99999999999&county_code=441202")
+    assert unknown.denied
+    assert unknown.message == state.message
+    denied = _audit_actions(url, "town")
+    denied = denied[denied["action"] == "denied"]
+    assert set(denied["object_id"]) == {f"441202/{foreign['household_no']}",
+                                       "441202/99999999999"}
+    assert "view" not in set(_audit_actions(url, "town")["action"])
+
+
+def test_link_cadre_unassigned_denied(store):
+    url, users = store
+    own = ReviewState(users["rev"], url=url).refresh()
+    row = own[own["township_code"] == "441202001"].iloc[0]
+    state = ReviewState(users["kad"], url=url)
+    state.open_household(str(row["household_no"]), "441202")
+    assert state.denied
+    assert "未分配给您" in state.message
+    assert "denied" in set(_audit_actions(url, "kad")["action"])
+
+
+def test_malformed_link_denied(store):
+    url, users = store
+    state = ReviewState(users["town"], url=url)
+    state.open_link("household_no=x%3Cscript%3E&county_code=441202")
+    assert state.denied
+    assert "链接中的户编号" in state.message
+
+
+def test_page_query_after_sign_in(monkeypatch):
+    monkeypatch.setenv("QUERY_STRING", "household_no=1&county_code=441202")
+    assert identity.page_query() == "household_no=1&county_code=441202"
+    monkeypatch.delenv("QUERY_STRING")
+    assert identity.page_query() == ""
+
+
+def test_kernel_environment_absolute_folders(tmp_path, monkeypatch):
+    from fupin_lib.apps._server import kernel_environment
+
+    monkeypatch.chdir(tmp_path)
+    env = kernel_environment(db_url="sqlite:////srv/fupin.db", host="0.0.0.0",
+                             clean_root="data/clean", outputs_root="outputs")
+    assert env == {"FUPIN_DB_URL": "sqlite:////srv/fupin.db", "VOILA_APP_IP": "127.0.0.1",
+                   "FUPIN_CLEAN_ROOT": str(tmp_path / "data" / "clean"),
+                   "FUPIN_OUTPUTS_ROOT": str(tmp_path / "outputs")}
+    assert "FUPIN_OUTPUTS_ROOT" not in kernel_environment(db_url="sqlite://", host="127.0.0.1")

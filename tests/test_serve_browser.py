@@ -36,7 +36,7 @@ def _fupin(*args):
     return [sys.executable, "-m", "fupin_lib.cli", *args]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A seeded SQLite store, users, and `fupin serve` on a free port."""
     folder = tmp_path_factory.mktemp("serve")
@@ -75,7 +75,7 @@ def server(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
@@ -182,6 +182,28 @@ def test_township_user_stays_in_township(page_factory, server):
         response = page.request.get(server["base"] + path, max_redirects=0)
         assert response.status in (302, 403, 404, 405), (path, response.status)
         assert "441202002" not in response.text()
+
+
+def test_link_other_township_denied(page_factory, server):
+    # A township official edits a dashboard link to a household of another
+    # township: only the short "无权查看" message shows, and the attempt is audited.
+    frame = server["frame"]
+    foreign = frame[frame["township_code"] != "441202001"].iloc[0]
+    number = str(foreign["household_no"])
+    page = page_factory()
+    page.goto(f"{server['base']}/voila/render/review.ipynb?token={server['tokens']['town1']}"
+              f"&household_no={number}&county_code=441202")
+    page.wait_for_selector(".fupin-denied")
+    assert "token=" not in page.url
+    assert f"household_no={number}" in page.url
+    body = page.inner_text("body")
+    assert "无权查看" in body
+    for leaked in (number, str(foreign["village"]), str(foreign["head_name_masked"])):
+        assert leaked not in body
+    assert page.locator(".fupin-queue, .fupin-case-info").count() == 0
+    log = cases.read_audit_log(cases.User("x", "admin", "4412"), url=server["url"])
+    denied = log[(log["user_name"] == "town1") & (log["action"] == "denied")]
+    assert f"441202/{number}" in set(denied["object_id"])
 
 
 def test_sign_in_required(page_factory, server):

@@ -11,19 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import tempfile
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from .._errors import ConflictError, FupinError
+from sqlalchemy import select
+
+from .._errors import AccessDeniedError, ConflictError, FupinError, ParameterError
 from ..cases import (
     ACTIONS,
     CATEGORIES,
     ELIMINATION_METHODS,
     QUEUE_HEADERS,
     STATES,
+    Case,
+    Household,
     allowed_actions,
     assign_case,
     bulk_decide,
@@ -33,10 +39,13 @@ from ..cases import (
     get_case,
     list_cadres,
     load_queue,
+    get_engine,
+    init_db,
     problem_types,
     read_audit_log,
+    record_audit,
 )
-from ..cases.access import User
+from ..cases.access import User, check_area
 
 __all__ = [
     "ReviewState",
@@ -47,6 +56,8 @@ __all__ = [
     "action_choices",
     "case_summary",
     "parse_date",
+    "household_link",
+    "latest_case_id",
 ]
 
 logger = logging.getLogger(__name__)
@@ -142,6 +153,91 @@ def parse_date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value).strip())
 
 
+_HOUSEHOLD_NO = re.compile(r"^[0-9A-Za-z_-]{1,40}$")
+_COUNTY_CODE = re.compile(r"^[0-9]{6}$")
+
+
+def household_link(query_string: str | None) -> tuple[str, str] | None:
+    """Read the household a page link points to (``household_no`` and
+    ``county_code``, as the dashboard writes them).
+
+    Parameters
+    ----------
+    query_string : str or None
+        The page's query string, without the ``?``.
+
+    Returns
+    -------
+    tuple of str or None
+        ``(household_no, county_code)``, or None when the link names no
+        household.
+
+    Raises
+    ------
+    ParameterError
+        Only one of the two is given, or a value is malformed.
+
+    Examples
+    --------
+    >>> household_link("household_no=44122400200&county_code=441224")
+    ('44122400200', '441224')
+    >>> household_link("") is None
+    True
+    """
+    values = dict(urllib.parse.parse_qsl(query_string or "", keep_blank_values=True))
+    number = values.get("household_no", "").strip()
+    county = values.get("county_code", "").strip()
+    if not number and not county:
+        return None
+    if not _HOUSEHOLD_NO.match(number) or not _COUNTY_CODE.match(county):
+        raise ParameterError(
+            f"链接中的户编号（{number[:40] or '空'}）或县代码（{county[:40] or '空'}）无效，"
+            "县代码应为 6 位数字。请从领导视窗或复核队列重新打开该户。")
+    return number, county
+
+
+def _audit_denied(user: User, household_no: str, county_code: str, error: AccessDeniedError,
+            url: str | None) -> None:
+    logger.warning("access denied: user %s, household %s/%s: %s", user.name, county_code,
+                   household_no, error)
+    record_audit(user, "denied", "household", f"{county_code}/{household_no}",
+                 f"经链接查看户被拒：{error}", url=url)
+
+
+def latest_case_id(user: User, household_no: str, county_code: str, *,
+                   url: str | None = None) -> int | None:
+    """Return the case of the household's latest period, or None when the
+    household has no case.
+
+    A household outside the user's area and a household that does not exist
+    get the same message, so a crafted link learns nothing. The attempt is
+    written to the audit log.
+
+    Raises
+    ------
+    AccessDeniedError
+        The household is not in the user's area (or does not exist).
+    """
+    init_db(url)
+    with get_engine(url).connect() as connection:
+        village = connection.execute(
+            select(Household.village_code).where(Household.county_code == str(county_code),
+                                                 Household.household_no == str(household_no))
+        ).scalar()
+        try:
+            check_area(user, village)
+        except AccessDeniedError as error:
+            _audit_denied(user, household_no, county_code, error, url)
+            raise
+        case_id = connection.execute(
+            select(Case.id).join(Household, Household.id == Case.household_id)
+            .where(Household.county_code == str(county_code),
+                   Household.household_no == str(household_no))
+            .order_by(Case.period.desc(), Case.id.desc()).limit(1)
+        ).scalar()
+    return None if case_id is None else int(case_id)
+
+
 @dataclass
 class ReviewState:
     """What one user's review page shows, and the operations on it.
@@ -169,6 +265,7 @@ class ReviewState:
     case: dict | None = None
     message: str = ""
     ok: bool = True
+    denied: bool = False
 
     # ----- messages -----------------------------------------------------------
     def _fail(self, error: Exception) -> None:
@@ -233,6 +330,42 @@ class ReviewState:
             self.case = None
             self._fail(error)
         return self.case
+
+    def open_household(self, household_no: str, county_code: str) -> dict | None:
+        """Open the case of the household's latest period (a link from the
+        dashboard). A household the user may not see sets `denied` and the
+        short access message, loads nothing and is written to the audit log."""
+        self.case = None
+        try:
+            case_id = latest_case_id(self.user, household_no, county_code, url=self.url)
+            if case_id is None:
+                self._fail(FupinError(f"户 {household_no} 目前没有复核案例（历次运行均未标记该户）。"))
+                return None
+            try:
+                self.case = get_case(case_id, self.user, data_root=self.data_root, url=self.url)
+            except AccessDeniedError as error:  # e.g. a cadre's unassigned case
+                _audit_denied(self.user, household_no, county_code, error, self.url)
+                raise
+        except AccessDeniedError as error:
+            self.denied = True
+            self._fail(error)
+            return None
+        except Exception as error:
+            self._fail(error)
+            return None
+        self._done("")
+        return self.case
+
+    def open_link(self, query_string: str | None) -> dict | None:
+        """Open the household a page's query string names, if any (see
+        `household_link`). A malformed link is denied like a foreign one."""
+        try:
+            link = household_link(query_string)
+        except ParameterError as error:
+            self.denied = True
+            self._fail(error)
+            return None
+        return None if link is None else self.open_household(*link)
 
     def actions(self) -> list[tuple[str, str]]:
         """Return the actions the user may take on the open case."""

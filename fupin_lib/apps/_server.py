@@ -32,7 +32,7 @@ from ..cases import authenticate_token, create_session, end_session, get_user, i
 from ..cases import resolve_session
 from .identity import TICKET_HEADER
 
-__all__ = ["FupinVoila", "build_argv", "TEMPLATE_DIR", "SESSION_COOKIE"]
+__all__ = ["FupinVoila", "build_argv", "kernel_environment", "TEMPLATE_DIR", "SESSION_COOKIE"]
 
 logger = logging.getLogger(__name__)
 
@@ -259,23 +259,51 @@ def build_argv(apps_dir: Path, *, host: str, port: int, pool_size: int,
     ]
 
 
+def kernel_environment(*, db_url: str, host: str, clean_root=None,
+                       outputs_root=None) -> dict[str, str]:
+    """Return the environment variables `run_server` sets for the app kernels.
+
+    A kernel runs in the notebook's folder, so every folder is made absolute
+    against the folder `fupin serve` was started in.
+
+    Examples
+    --------
+    >>> env = kernel_environment(db_url="sqlite:////srv/fupin.db", host="0.0.0.0",
+    ...                          outputs_root="/srv/outputs")
+    >>> env["FUPIN_OUTPUTS_ROOT"], env["VOILA_APP_IP"]
+    ('/srv/outputs', '127.0.0.1')
+    """
+    environment = {
+        "FUPIN_DB_URL": db_url,
+        "VOILA_APP_IP": "127.0.0.1" if host in ("0.0.0.0", "") else host,
+    }
+    if clean_root is not None:
+        environment["FUPIN_CLEAN_ROOT"] = str(Path(clean_root).resolve())
+    if outputs_root is not None:
+        environment["FUPIN_OUTPUTS_ROOT"] = str(Path(outputs_root).resolve())
+    return environment
+
+
 def run_server(apps_dir, *, host: str = "127.0.0.1", port: int = 8866, db_url: str,
-               clean_root=None, trusted_header: str | None = None, pool_size: int = 2,
-               max_kernels: int = 40, idle_timeout: int = 1800) -> None:
+               clean_root=None, outputs_root=None, trusted_header: str | None = None,
+               pool_size: int = 2, max_kernels: int = 40, idle_timeout: int = 1800) -> None:
     """Start the apps server and block until it stops.
 
-    The kernels inherit the environment: ``FUPIN_DB_URL`` (absolute),
-    ``FUPIN_CLEAN_ROOT`` and ``VOILA_APP_IP`` are set here so that a kernel,
-    whose working folder is the notebook's, finds the same store and data.
+    The kernels inherit the environment of `kernel_environment`:
+    ``FUPIN_DB_URL`` (absolute), ``FUPIN_CLEAN_ROOT`` (household pages),
+    ``FUPIN_OUTPUTS_ROOT`` (the dashboard) and ``VOILA_APP_IP``, so that a
+    kernel, whose working folder is the notebook's, finds the same store and
+    data.
     """
     check_port(host, port)
     apps_dir = Path(apps_dir).resolve()
     if not (apps_dir / "review.ipynb").is_file():
         raise FupinError(f"应用目录 {apps_dir} 中没有 review.ipynb，请用 --apps 指定 notebooks/apps。")
-    os.environ["FUPIN_DB_URL"] = db_url
-    if clean_root is not None:
-        os.environ["FUPIN_CLEAN_ROOT"] = str(Path(clean_root).resolve())
-    os.environ["VOILA_APP_IP"] = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    environment = kernel_environment(db_url=db_url, host=host, clean_root=clean_root,
+                                     outputs_root=outputs_root)
+    os.environ.update(environment)
+    logger.info("kernel folders: clean %s, outputs %s", environment.get("FUPIN_CLEAN_ROOT"),
+                environment.get("FUPIN_OUTPUTS_ROOT"))
     from ..cases import init_db
 
     init_db(db_url)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 import logging
 import math
-import os
 
 import ipywidgets as w
 from IPython.display import display
@@ -37,7 +36,7 @@ from ._dashboard import (
     problem_households_table,
     ranked_bars,
 )
-from .identity import current_user
+from .identity import current_user, page_query
 
 __all__ = ["show", "build"]
 
@@ -306,7 +305,7 @@ def show(*, outputs_root=None, url: str | None = None) -> None:
     short Chinese message (the details go to the server log)."""
     try:
         user = current_user(url=url)
-        opening = parse_query(os.environ.get("QUERY_STRING"))
+        opening = parse_query(page_query())
         state = DashboardState(user=user, outputs_root=outputs_root, url=url, **opening)
         display(build(state))
     except FupinError as error:

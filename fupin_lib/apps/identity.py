@@ -11,6 +11,10 @@ any ``X-Fupin-Ticket`` header the client sends.
 
 Outside Voila (JupyterLab, tests, scripts) ``FUPIN_USER`` names an existing
 user instead.
+
+The page's query string (links such as ``review.ipynb?household_no=...``)
+arrives the same way: Voila puts it in ``QUERY_STRING`` once the request is
+known, so `page_query` reads it after `current_user` has waited.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from .._errors import AccessDeniedError
 from ..cases import get_user, redeem_ticket
 from ..cases.access import User
 
-__all__ = ["current_user", "User", "TICKET_HEADER", "TICKET_ENV"]
+__all__ = ["current_user", "page_query", "User", "TICKET_HEADER", "TICKET_ENV"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +68,13 @@ def current_user(*, url: str | None = None) -> User:
         raise AccessDeniedError("未登录或登录已过期，请重新打开登录链接。")
     logger.info("app session of user %s (%s, %s)", _cached.name, _cached.role, _cached.area_code)
     return _cached
+
+
+def page_query() -> str:
+    """Return the query string of this app session's page ('' when none).
+
+    Call it after `current_user`, which waits for the request in a
+    preheated kernel. The sign-in token is never in it: the server redirects
+    a token link to the same page without the token.
+    """
+    return os.environ.get("QUERY_STRING", "")

@@ -18,7 +18,7 @@ from IPython.display import display
 from .._errors import FupinError
 from ..cases import ACTIONS, CATEGORIES, ELIMINATION_METHODS, ROLE_LABELS
 from ._review import ReviewState, case_summary, page_count, queue_label
-from .identity import current_user
+from .identity import current_user, page_query
 
 __all__ = ["show", "build"]
 
@@ -242,8 +242,13 @@ def build(state: ReviewState) -> w.Widget:
                  case_box]
     if user.role == "admin":
         sections.append(_audit_panel(state, show_message))
+    # A household opened from a link keeps its page and message over the queue.
+    opened = (state.message, state.ok)
     state.refresh()
+    if state.ok and opened[0]:
+        state.message, state.ok = opened
     draw_queue()
+    draw_case()
     return w.VBox(sections, layout=_FULL)
 
 
@@ -290,7 +295,15 @@ def show(*, url: str | None = None, data_root=None) -> None:
     short Chinese message (the details go to the server log)."""
     try:
         user = current_user(url=url)
-        display(build(ReviewState(user=user, url=url, data_root=data_root)))
+        state = ReviewState(user=user, url=url, data_root=data_root)
+        state.open_link(page_query())
+        if state.denied:
+            # Only the message: nothing of the household, nor the queue.
+            display(w.HTML(f'<p class="fupin-msg-error fupin-denied" style="color:#b00020">'
+                           f'{html.escape(state.message)}</p>'
+                           '<p><a href="/voila/render/review.ipynb">打开复核工作台</a></p>'))
+            return
+        display(build(state))
     except FupinError as error:
         display(w.HTML(f'<p class="fupin-msg-error" style="color:#b00020">{html.escape(str(error))}'
                        '</p><p><a href="/fupin/login">重新登录</a></p>'))

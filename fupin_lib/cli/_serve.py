@@ -25,8 +25,13 @@ def _default_apps_dir() -> Path:
 @click.option("--apps", "apps_dir", type=click.Path(path_type=Path, file_okay=False),
               default=None, help="应用笔记本目录（默认 notebooks/apps）。")
 @click.option("--data", "clean_root", type=click.Path(path_type=Path, file_okay=False),
-              default=_paths.CLEAN_DIR, show_default=True,
-              help="清洗后数据的根目录，户页面从这里读取家庭成员和收入。")
+              envvar="FUPIN_CLEAN_ROOT", default=_paths.CLEAN_DIR, show_default=True,
+              help="清洗后数据的根目录，户页面从这里读取家庭成员和收入。"
+                   "未指定时也可用环境变量 FUPIN_CLEAN_ROOT 设置。")
+@click.option("--outputs", "outputs_root", type=click.Path(path_type=Path, file_okay=False),
+              envvar="FUPIN_OUTPUTS_ROOT", default=_paths.OUTPUTS_DIR, show_default=True,
+              help="运行结果的根目录（fupin run 的输出），领导视窗从这里读取指标。"
+                   "未指定时也可用环境变量 FUPIN_OUTPUTS_ROOT 设置。")
 @click.option("--trusted-header", default=None,
               help="由反向代理或 JupyterHub 设置的用户名请求头（如 X-Forwarded-User）。"
                    "只在服务仅能经代理访问时使用。")
@@ -36,7 +41,8 @@ def _default_apps_dir() -> Path:
               help="同时运行的内核上限（含预热内核），超过时新页面提示稍后再试。")
 @click.option("--idle-timeout", type=int, default=1800, show_default=True,
               help="内核空闲多少秒后关闭。")
-def serve(host, port, apps_dir, clean_root, trusted_header, pool_size, max_kernels, idle_timeout):
+def serve(host, port, apps_dir, clean_root, outputs_root, trusted_header, pool_size, max_kernels,
+          idle_timeout):
     """启动 Voila 应用服务：复核工作台 /voila/render/review.ipynb 和领导视窗 /voila/render/dashboard.ipynb。
 
     案例库由环境变量 FUPIN_DB_URL 指定，默认 data/fupin.db。用 fupin user add 创建用户并获取登录链接。
@@ -47,7 +53,10 @@ def serve(host, port, apps_dir, clean_root, trusted_header, pool_size, max_kerne
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         url = "sqlite:///" + str(Path(url[len("sqlite:///"):]).resolve())
     click.echo(f"复核工作台：http://{host}:{port}/voila/render/review.ipynb?token=<登录令牌>")
+    click.echo(f"领导视窗：http://{host}:{port}/voila/render/dashboard.ipynb"
+               f"（运行结果目录 {Path(outputs_root).resolve()}，"
+               f"清洗数据目录 {Path(clean_root).resolve()}）")
     click.echo("按 Ctrl+C 停止服务。")
     run_server(apps_dir or _default_apps_dir(), host=host, port=port, db_url=url,
-               clean_root=clean_root, trusted_header=trusted_header, pool_size=pool_size,
-               max_kernels=max_kernels, idle_timeout=idle_timeout)
+               clean_root=clean_root, outputs_root=outputs_root, trusted_header=trusted_header,
+               pool_size=pool_size, max_kernels=max_kernels, idle_timeout=idle_timeout)
