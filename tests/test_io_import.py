@@ -355,3 +355,25 @@ def test_import_csv_bad_byte_after_first_megabyte(tmp_path):
     with pytest.raises(InputFileError, match="第 29992 行") as error:
         import_files([path], out=tmp_path / "clean")
     assert error.value.row == 29992
+
+
+def test_import_keeps_tables_not_in_this_import(sample_exports, tmp_path):
+    """Importing a county's verification records alone replaces only them:
+    the roster already stored stays."""
+    from fupin_lib.io import import_files, read_table
+
+    county = sample_exports / "441224"
+    roster = county / "441224_2020_花名册.xlsx"
+    verifications = county / "441224_2020_核查表.xlsx"
+    import_files([roster, verifications], out=tmp_path)
+    members_before = read_table(tmp_path, "441224", 2020, "members")
+    verifications_before = read_table(tmp_path, "441224", 2020, "verifications")
+    assert len(members_before) > 0
+
+    report = import_files([verifications], out=tmp_path)
+
+    members_after = read_table(tmp_path, "441224", 2020, "members")
+    assert len(members_after) == len(members_before)
+    assert len(read_table(tmp_path, "441224", 2020, "verifications")) == len(verifications_before)
+    assert len(read_table(tmp_path, "441224", 2020, "households")) > 0
+    assert report.partitions.loc[0, "members"] == len(members_before)

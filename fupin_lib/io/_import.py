@@ -21,7 +21,8 @@ from ._households import check_members, households_from_roster
 from ._readers import read_sheets
 from ._schemas import validate_allowed
 from ._sheets import ISSUE_COLUMNS, SheetRows, issue_frame, parse_sheet
-from ._store import conform, write_clean
+from .._paths import clean_dir
+from ._store import conform, read_table, write_clean
 
 __all__ = ["ImportReport", "import_files"]
 
@@ -209,6 +210,10 @@ def _place_rows(sheet: SheetRows, county_option, year_option, issues) -> tuple |
     return county_codes, years.astype("Int64"), codes
 
 
+def _stored(root: Path, county: str, year: int, name: str) -> bool:
+    return (clean_dir(root, county, year) / TABLES[name].file_name).exists()
+
+
 def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
     parts: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for sheet, placement in zip(sheets, placements):
@@ -254,8 +259,11 @@ def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
         chosen = all_issues[in_partition | file_level]
         rejects = chosen[chosen["severity"] == "reject"][_REPORT_COLUMNS]
         warnings = chosen[chosen["severity"] == "warning"][_REPORT_COLUMNS]
-        canonical = {name: final[name] if name in final else conform(None, name) for name in TABLES}
-        report = {"county_code": county, "year": year,
+        # A table this import does not provide keeps what is stored, so that
+        # importing a county's verification records alone never wipes its roster.
+        kept = [name for name in TABLES if name not in final and _stored(out, county, year, name)]
+        canonical = {name: final[name] if name in final else read_table(out, county, year, name) for name in TABLES}
+        report = {"county_code": county, "year": year, "kept_tables": kept,
                   "rows": {name: int(len(frame)) for name, frame in canonical.items()},
                   "n_rejects": int(len(rejects)), "n_warnings": int(len(warnings)),
                   "files": sorted((set(chosen["file"]) - {""}) | {s.raw.file for s, p in zip(sheets, placements)
