@@ -236,6 +236,10 @@ def test_dashboard_leader_drills_to_review(server, browser, screenshots):
     # The member row comes from the --data folder, its name masked for a leader.
     assert MEMBER_MARK in info
     assert "林深链" not in info
+    # The queue marks the same household (ipywidgets writes no-break spaces).
+    selected = page.locator(".fupin-queue select").evaluate(
+        "select => [...select.selectedOptions].map(o => o.textContent).join()")
+    assert "下坑村 林*" in selected.replace("\xa0", " ")
     page.screenshot(path=str(screenshots / "review_from_dashboard.png"), full_page=True)
 
     context.close()

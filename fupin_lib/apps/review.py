@@ -249,6 +249,11 @@ def build(state: ReviewState) -> w.Widget:
         state.message, state.ok = opened
     draw_queue()
     draw_case()
+    if state.case:
+        # Mark the linked household in the queue when it is on the first page.
+        opened_id = int(state.case["case"]["case_id"])
+        if opened_id in [value for _, value in rows.options]:
+            rows.value = (opened_id,)
     return w.VBox(sections, layout=_FULL)
 
 
