@@ -87,13 +87,18 @@ def _score(data: Path, model_dir: Path, n_households: int, year: int) -> dict:
     members = members[members["household_no"].isin(scored)].reset_index(drop=True)
     model = load_model(model_dir)
 
-    start = time.perf_counter()
+    load = os.getloadavg()[0]
+    start, cpu_start = time.perf_counter(), time.process_time()
     scores = score_households(model, households, members, tiled[(year - 1, "households")],
                               tiled[(year - 1, "members")], year=year)
     seconds = time.perf_counter() - start
+    # CPU time of this process: on a shared machine, the gap to `seconds`
+    # is time spent waiting for a core.
+    cpu_seconds = time.process_time() - cpu_start
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
     return {
         "households": len(households), "members": len(members), "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu_seconds, 1), "load_1min_before": round(load, 2),
         "households_per_second": round(len(households) / seconds),
         "peak_rss_gb": round(peak_gb, 2), "with_reasons": bool((scores["reasons"] != "").mean() > 0.5),
         "target_seconds": TARGET_SECONDS, "target_peak_gb": TARGET_PEAK_GB,

@@ -225,3 +225,34 @@ def test_build_features_synthetic_panel_dtypes():
     features = build_features(*panel[2019], *panel[2018], year=2019)
     assert len(features) == 60
     assert all(features[c].dtype == "float64" for c in FEATURE_COLUMNS[8:])
+
+
+def test_text_cleans_distinct_values_like_row_by_row():
+    """`_text` strips and blanks the distinct values once; the result equals
+    stripping every row."""
+    from fupin_lib.risk._features import _text
+
+    frame = pd.DataFrame({"value": pd.Series([" 高中", "高中", "", None, "  ", "小学 ", pd.NA, "高中"],
+                                             dtype="string")})
+    got = _text(frame, "value")
+    assert got.dtype == object
+    assert [v if isinstance(v, str) else "缺失" for v in got] == [
+        "高中", "高中", "缺失", "缺失", "缺失", "小学", "缺失", "高中"]
+    assert np.isnan(_text(frame, "absent").astype(float)).all()
+
+
+def test_previous_year_aligned_once_with_only_read_columns(two_households):
+    """Aligning only the columns the features read gives the same features
+    as aligning the whole previous table."""
+    from fupin_lib.risk import _features
+
+    households, members, previous = two_households
+    got = build_features(households, members, previous, None, year=2019)
+    assert got["prev_monitored"].isna().tolist() == [False, True]
+    whole = _features._PREVIOUS_COLUMNS
+    try:
+        _features._PREVIOUS_COLUMNS = tuple(c for c in previous.columns if c != "household_no")
+        expected = build_features(households, members, previous, None, year=2019)
+    finally:
+        _features._PREVIOUS_COLUMNS = whole
+    pd.testing.assert_frame_equal(got, expected)

@@ -251,3 +251,33 @@ def test_score_households_columns_and_unknown_county(fitted):
     at_risk = scores["risk_band"].isin(["高", "中"])
     assert scores.loc[at_risk, "suggested_category"].notna().all()
     assert scores.loc[~at_risk, "suggested_category"].isna().all()
+
+
+def test_category_codes_equal_row_by_row_lookup():
+    """`_category_codes` looks up distinct values only; the codes equal a
+    lookup of every row as text, with -1 for missing and unseen values."""
+    from fupin_lib.risk._estimator import _category_codes
+
+    categories = ["441223", "441224", "一般农户"]
+    for values in (pd.Series(["441224", None, "一般农户", "999", np.nan, "441224", ""], dtype=object),
+                   pd.Series(["441223", pd.NA, "441224"], dtype="string"),
+                   pd.Series([441224, pd.NA, 441223, 7], dtype="Int64")):
+        codes, present = _category_codes(values, categories)
+        expected = pd.Index(categories, dtype="string").get_indexer(values.astype("string"))
+        np.testing.assert_array_equal(codes, expected)
+        np.testing.assert_array_equal(present, values.notna().to_numpy())
+
+
+def test_blocked_prediction_equals_one_call(fitted, panel_features, monkeypatch):
+    """Predicting in small blocks gives exactly the probabilities of one call
+    over all rows."""
+    from fupin_lib.risk import _estimator
+
+    _, _, test, _ = panel_features
+    X = test[FEATURE_COLUMNS]
+    expected = fitted.calibrated_.predict_proba(fitted._prepare(X))
+    monkeypatch.setattr(_estimator, "_PREDICT_BLOCK_ROWS", 97)
+    probability, contributions = fitted.predict_proba_and_contributions(X)
+    np.testing.assert_array_equal(probability, expected)
+    np.testing.assert_array_equal(fitted.predict_proba(X), expected)
+    assert contributions.shape == (len(X), len(FEATURE_COLUMNS))

@@ -29,6 +29,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from .._errors import DataQualityWarning, FupinError, SchemaMismatchError
 from ._features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
@@ -45,6 +46,12 @@ _MISSING_CODE = -1.0
 # Histogram gradient boosting accepts at most 255 bins per feature, one of them
 # for missing values; rarer categories beyond this count are treated as unseen.
 _MAX_CATEGORIES = 250
+# Rows predicted at a time. Each boosting tree walks every row of a block;
+# a block of 10,000 prepared rows (6 MB) stays in the CPU cache for all the
+# trees, whereas 200,000 rows are read again from memory for each tree. On
+# the 2-core benchmark machine, 10,000-row blocks on one OpenMP thread took
+# a third of the time of 200,000-row blocks on two threads.
+_PREDICT_BLOCK_ROWS = 10_000
 
 
 class UnknownCategoryWarning(DataQualityWarning):
@@ -261,7 +268,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "calibrated_")
         X = self._check_frame(X)
         self.report_unknown_categories(X)
-        return self.calibrated_.predict_proba(self._prepare(X))
+        return self._calibrated_proba(self._prepare(X))
 
     def predict(self, X):
         """Return 1 where the calibrated probability is at least 0.5."""
@@ -278,12 +285,11 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         """
         counts, examples = {}, {}
         for column in self._categorical:
-            values = X[column].astype("string")
-            codes = pd.Index(self.categories_[column], dtype="string").get_indexer(values)
-            unknown = (codes < 0) & values.notna().to_numpy(dtype=bool)
+            codes, present = _category_codes(X[column], self.categories_[column])
+            unknown = (codes < 0) & present
             if unknown.any():
                 counts[column] = int(unknown.sum())
-                examples[column] = values[unknown].iloc[0]
+                examples[column] = str(X[column].iloc[int(np.argmax(unknown))])
         if counts:
             detail = "，".join(f"{column}：{n} 户（如 {examples[column]!r}）" for column, n in counts.items())
             warnings.warn(
@@ -316,7 +322,17 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         X = self._check_frame(X)
         self.report_unknown_categories(X)
         prepared = self._prepare(X)
-        return self.calibrated_.predict_proba(prepared), self._contributions_of_prepared(prepared, X.index)
+        return self._calibrated_proba(prepared), self._contributions_of_prepared(prepared, X.index)
+
+    def _calibrated_proba(self, prepared: pd.DataFrame) -> np.ndarray:
+        """Return the calibrated probabilities of prepared rows, predicted in
+        cache-sized blocks on one OpenMP thread (same values as one call)."""
+        if len(prepared) <= _PREDICT_BLOCK_ROWS:
+            return self.calibrated_.predict_proba(prepared)
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return np.concatenate([
+                self.calibrated_.predict_proba(prepared.iloc[start:start + _PREDICT_BLOCK_ROWS])
+                for start in range(0, len(prepared), _PREDICT_BLOCK_ROWS)])
 
     def _contributions_of_prepared(self, prepared: pd.DataFrame, index) -> pd.DataFrame:
         prepared = prepared[list(self.feature_names_in_)].to_numpy(dtype="float32")
@@ -432,7 +448,7 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         block = X[numeric].to_numpy(dtype="float64", na_value=np.nan)
         for column in self._categorical + self._numeric:
             if column in CATEGORICAL_FEATURES:
-                codes = pd.Index(self.categories_[column], dtype="string").get_indexer(X[column].astype("string"))
+                codes, _ = _category_codes(X[column], self.categories_[column])
                 prepared[column] = np.where(codes < 0, np.nan, codes.astype("float64"))
             elif column in self.empty_features_:
                 # Histogram binning fails on a column without any value; a
@@ -446,6 +462,19 @@ class RiskModel(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
+
+
+def _category_codes(values: pd.Series, categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the position of each value (as text) in `categories`, -1 for a
+    missing or unseen value, and a mask of the non-missing values.
+
+    Looks up the few distinct values instead of every row; the result equals
+    ``pd.Index(categories, dtype="string").get_indexer(values.astype("string"))``.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    lookup = pd.Index(categories, dtype="string").get_indexer(pd.Index(uniques).astype("string"))
+    present = codes >= 0
+    return np.where(present, np.append(lookup, -1)[codes], -1), present
 
 
 def _columns_diff_message(expected: list[str], got: list[str]) -> str:

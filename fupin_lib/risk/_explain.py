@@ -186,7 +186,7 @@ def top_reasons(features: pd.DataFrame, contributions: pd.DataFrame, *, n: int =
     # whatever its contribution.
     for position, feature in enumerate(names):
         if feature in _NONZERO_ONLY:
-            values[(features[feature] <= 0).to_numpy(dtype=bool), position] = 0.0
+            values[features[feature].to_numpy(dtype="float64", na_value=np.nan) <= 0, position] = 0.0
     n = min(n, values.shape[1])
     top = np.argpartition(-values, n - 1, axis=1)[:, :n]
     # argpartition leaves the n largest unordered; order them by contribution.

@@ -246,12 +246,14 @@ def build_features(
     for column in CATEGORICAL_FEATURES[2:]:
         out[column] = _text(households, column)
 
+    # Last year's rows in this year's order, aligned once for all features.
+    previous = _align_previous(households, previous_households)
     numeric = {}
-    numeric.update(_income_features(households, previous_households, line, year, defaults))
+    numeric.update(_income_features(households, previous, line, year, defaults))
     numeric.update(_member_features(households, members, year))
-    numeric.update(_expense_features(households, previous_households, line))
+    numeric.update(_expense_features(households, previous, line))
     numeric.update(_basic_needs_features(households))
-    numeric.update(_monitoring_features(households, previous_households, year))
+    numeric.update(_monitoring_features(households, previous, year))
     numeric.update(_context_features(households, previous_households, year, defaults))
 
     head = numeric.pop("_head")
@@ -283,9 +285,11 @@ def _text(frame: pd.DataFrame, column: str) -> np.ndarray:
     """Return a text column as an object array with NaN for missing or blank."""
     if column not in frame:
         return np.full(len(frame), np.nan, dtype=object)
-    values = frame[column].astype("string").str.strip()
-    values = values.mask(values == "")
-    return values.to_numpy(dtype=object, na_value=np.nan)
+    # Clean the few distinct values, then spread them over the rows.
+    codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    values = pd.Series(uniques, dtype=object).astype("string").str.strip()
+    values = values.mask(values == "").to_numpy(dtype=object, na_value=np.nan)
+    return np.append(values, np.nan)[codes]
 
 
 def _divide(numerator, denominator) -> np.ndarray:
@@ -318,12 +322,21 @@ def _line_per_household(households: pd.DataFrame, year: int, defaults) -> np.nda
     return provinces.map(lines).astype("float64").to_numpy(na_value=np.nan)
 
 
+# Columns of last year's households that the change features read.
+_PREVIOUS_COLUMNS = ("net_income_per_capita", "net_income", "household_size", "wage_income",
+                     "business_income", "transfer_income", "compliant_expense",
+                     "monitoring_category", "risk_eliminated")
+
+
 def _align_previous(households: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame | None:
     """Return `previous` rows in the order of `households` (NaN rows for
     households that were not there last year)."""
     if previous is None or len(previous) == 0:
         return None
-    previous = previous.drop_duplicates("household_no").set_index("household_no")
+    # Only the columns the features read: reindexing every column of a
+    # million rows costs seconds.
+    columns = ["household_no", *(c for c in _PREVIOUS_COLUMNS if c in previous)]
+    previous = previous[columns].drop_duplicates("household_no").set_index("household_no")
     previous = previous.assign(_present=True)
     aligned = previous.reindex(households["household_no"]).reset_index()
     aligned["_present"] = aligned["_present"].fillna(False).astype(bool)
@@ -336,8 +349,7 @@ def _per_capita_income(frame: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(per_capita), derived, per_capita)
 
 
-def _income_features(households, previous_households, line, year, defaults) -> dict:
-    previous = _align_previous(households, previous_households)
+def _income_features(households, previous, line, year, defaults) -> dict:
     per_capita = _per_capita_income(households)
     gross = np.nansum(
         [_num(households, c).clip(min=0) for c in
@@ -455,7 +467,7 @@ def _head_features(members: pd.DataFrame, position: np.ndarray, age: np.ndarray,
     # With two heads, the first row wins; the consistency checks report it.
     first = ~pd.Series(head_position).duplicated().to_numpy()
     head_position = head_position[first]
-    heads = members.loc[head_rows].iloc[first]
+    heads = members.loc[head_rows, [c for c in ("ethnicity", "sex", "education") if c in members]].iloc[first]
 
     head_age = np.full(n, np.nan)
     head_age[head_position] = age[head_rows][first]
@@ -474,8 +486,7 @@ def _head_features(members: pd.DataFrame, position: np.ndarray, age: np.ndarray,
     }
 
 
-def _expense_features(households, previous_households, line) -> dict:
-    previous = _align_previous(households, previous_households)
+def _expense_features(households, previous, line) -> dict:
     income = np.maximum(_num(households, "net_income"), 1.0)
     expense = _num(households, "compliant_expense")
     size = _num(households, "household_size")
@@ -514,8 +525,7 @@ def _is_monitored(frame: pd.DataFrame) -> np.ndarray:
     return (identified & ~eliminated).fillna(False).to_numpy(dtype=bool)
 
 
-def _monitoring_features(households, previous_households, year) -> dict:
-    previous = _align_previous(households, previous_households)
+def _monitoring_features(households, previous, year) -> dict:
     risks = np.zeros(len(households))
     for column in ("risk_1", "risk_2", "risk_3", "risk_4", "risk_5"):
         if column in households:

