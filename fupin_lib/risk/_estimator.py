@@ -335,14 +335,19 @@ class RiskModel(ClassifierMixin, BaseEstimator):
                 for start in range(0, len(prepared), _PREDICT_BLOCK_ROWS)])
 
     def _contributions_of_prepared(self, prepared: pd.DataFrame, index) -> pd.DataFrame:
-        prepared = prepared[list(self.feature_names_in_)].to_numpy(dtype="float32")
+        # One conversion to float32, then the columns in the order of
+        # `feature_names_in_` (`_prepare` puts the categorical ones first).
+        order = prepared.columns.get_indexer(list(self.feature_names_in_))
+        prepared = prepared.to_numpy(dtype="float32")[:, order]
         contributions = np.empty_like(prepared)
         numeric = self._numeric_positions
         values = prepared[:, numeric]
         missing = np.isnan(values)
-        terms = np.where(missing, self.contribution_missing_[numeric],
-                         self.contribution_slopes_[numeric] * values + self.contribution_intercepts_[numeric])
-        contributions[:, numeric] = terms
+        # slope * value + intercept, and the missing term where NaN, in place.
+        values *= self.contribution_slopes_[numeric]
+        values += self.contribution_intercepts_[numeric]
+        np.copyto(values, np.broadcast_to(self.contribution_missing_[numeric], values.shape), where=missing)
+        contributions[:, numeric] = values
         for position, table in self.contribution_tables_.items():
             codes = prepared[:, position]
             # Code -1 (missing or unseen) is the table's last entry.
