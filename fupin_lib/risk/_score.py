@@ -89,9 +89,9 @@ def score_households(
 
     Notes
     -----
-    One million households with their members took 24 s of CPU time and
+    One million households with their members took 23 s of CPU time and
     4.6 GB (bench/bench_risk.py; 30 s wall on 2 cores at a load of 3.7,
-    55 s at a load of 6), against a target of 30 s and 6 GB.
+    47-55 s at a load of 5-6), against a target of 30 s and 6 GB.
     """
     bands = load_risk_settings(defaults).bands
     features = build_features(households, members, previous_households, previous_members,
