@@ -2,9 +2,9 @@
 
 YAML 1.1 loaders turn ``0123`` into 83, ``no`` into False and ``2020-04-15``
 into a date. Parameter files are therefore read with every scalar kept as the
-text written, and each value is converted to the type that its model declares
-(pydantic), so a county code stays ``"441202"`` and a wrong value is rejected
-with the file and key named.
+text written. Each value is then converted to the type that its pydantic model
+declares, so a county code stays ``"441202"``. A wrong value is rejected with
+the file and key named.
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 that every part of the workbench shares.
 
 Column headers map to code names through the table specifications in
-`fupin_lib.schema`; this module adds the terms that are not columns (laborer,
-employed, the case states, the roles) and one function per shared definition,
-so that the checks, the risk model, the matcher and the dashboard count the
-same people.
+`fupin_lib.schema`. This module adds the terms that are not columns (laborer,
+employed, the case states, the roles) and one function per shared definition.
+The checks, the risk model, the matcher and the dashboard all call these
+functions, so they count the same people.
 """
 
 from __future__ import annotations
