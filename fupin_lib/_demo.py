@@ -3,7 +3,7 @@
 Steps, each skipped when its result is already there (so a second ``make
 demo`` is quick): generate the Zhaoqing sample exports, import them, train the
 risk model, run the county notebooks of the 8 counties, create the demo
-administrator and say how to open the apps.
+administrator and print how to open the apps.
 """
 
 from __future__ import annotations
