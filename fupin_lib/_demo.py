@@ -105,7 +105,7 @@ def run_demo(*, households: int, seed: int, data_root: Path, echo: Callable[[str
         echo(f"[4/5] 运行 {len(counties)} 个县区的县级报告（并行）……")
         results = run_counties(counties, year=None, data_root=clean_root, model_dir=model_dir,
                                output_root=_paths.OUTPUTS_DIR, workers=2)
-        failed = int((results["status"] != "ok").sum())
+        failed = int((results["status"] != "success").sum())
         echo(f"县级报告写入 {_paths.OUTPUTS_DIR}/<县代码>/<年度>/；失败 {failed} 个。")
 
     from .cases import ensure_demo_admin
