@@ -231,7 +231,7 @@ def test_import_reimport_replaces_folder(tmp_path):
     path = write_xlsx(tmp_path / "roster.xlsx", roster_rows())
     import_files([path], out=tmp_path / "clean")
     write_xlsx(path, roster_rows()[:1])
-    import_files([path], out=tmp_path / "clean")
+    import_files([path], out=tmp_path / "clean", replace=True)
     assert len(read_table(tmp_path / "clean", "441224", 2020, "members")) == 1
     assert not [p for p in (tmp_path / "clean" / "441224").iterdir() if p.name.startswith(".")]
 
@@ -377,3 +377,80 @@ def test_import_keeps_tables_not_in_this_import(sample_exports, tmp_path):
     assert len(read_table(tmp_path, "441224", 2020, "verifications")) == len(verifications_before)
     assert len(read_table(tmp_path, "441224", 2020, "households")) > 0
     assert report.partitions.loc[0, "members"] == len(members_before)
+
+
+def test_import_same_roster_twice_keeps_each_person_once(sample_exports, tmp_path):
+    from fupin_lib.io import import_files, read_table
+
+    roster = sample_exports / "441224" / "441224_2020_花名册.xlsx"
+    import_files([roster], out=tmp_path / "once")
+    once = read_table(tmp_path / "once", "441224", 2020, "members")
+
+    report = import_files([roster, roster], out=tmp_path / "twice")
+
+    twice = read_table(tmp_path / "twice", "441224", 2020, "members")
+    assert len(twice) == len(once)
+    repeated = report.rejects[report.rejects["reason"].str.contains("重复")]
+    assert len(repeated) == len(once)
+
+
+def test_import_keeps_stored_table_that_would_shrink(sample_exports, tmp_path):
+    """A file with far fewer rows than what is stored (a wrong or damaged
+    export) does not wipe the stored table unless replace=True."""
+    import pandas as pd
+
+    from fupin_lib.io import import_files, read_table
+
+    roster = sample_exports / "441224" / "441224_2020_花名册.xlsx"
+    import_files([roster], out=tmp_path)
+    stored = read_table(tmp_path, "441224", 2020, "members")
+    small = tmp_path / "small.csv"
+    pd.read_excel(roster, header=2, dtype=str).head(3).to_csv(small, index=False, encoding="utf-8-sig")
+
+    report = import_files([small], out=tmp_path, county="441224", year=2020)
+
+    assert len(read_table(tmp_path, "441224", 2020, "members")) == len(stored)
+    assert any("已保留原有数据" in message for message in report.kept_stored)
+    assert "--replace" in report.summary()
+
+    import_files([small], out=tmp_path, county="441224", year=2020, replace=True)
+    assert len(read_table(tmp_path, "441224", 2020, "members")) == 3
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"county": "999999"}, "不是区划表中的县级代码"),
+        ({"county": "44122"}, "6 位县级区划代码"),
+        ({"year": 99999}, "四位年度"),
+    ],
+)
+def test_import_rejects_bad_options(tmp_path, options, message):
+    from fupin_lib import InputFileError
+    from fupin_lib.io import import_files
+
+    path = tmp_path / "x.csv"
+    path.write_text("户编号,证件号码,与户主关系\n1,44122419800101123X,户主\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=message):
+        import_files([path], out=tmp_path / "clean", **options)
+
+
+def test_import_missing_file_message(tmp_path):
+    from fupin_lib import InputFileError
+    from fupin_lib.io import import_files
+
+    with pytest.raises(InputFileError, match="文件不存在"):
+        import_files([tmp_path / "absent.xlsx"], out=tmp_path / "clean")
+
+
+def test_import_cli_empty_file_says_so(tmp_path):
+    import subprocess
+    import sys
+
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    result = subprocess.run([sys.executable, "-m", "fupin_lib.cli", "import", str(empty), "--out", str(tmp_path / "c")],
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "没有读到任何数据行" in result.stdout + result.stderr

@@ -96,3 +96,11 @@ def test_fupin_help_lists_commands():
 def test_fupin_unknown_command_fails():
     result = subprocess.run([sys.executable, "-m", "fupin_lib.cli", "no-such-command"], capture_output=True, text=True)
     assert result.returncode != 0
+
+
+def test_fupin_unreachable_database_message(monkeypatch):
+    monkeypatch.setenv("FUPIN_DB_URL", "postgresql+psycopg://nobody@127.0.0.1:1/x")
+    result = subprocess.run([sys.executable, "-m", "fupin_lib.cli", "user", "list"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "无法连接数据库" in result.stderr
+    assert "Traceback" not in result.stderr

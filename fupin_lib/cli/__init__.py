@@ -76,7 +76,7 @@ def main(argv=None):
     """Run the ``fupin`` command; a `FupinError` ends it with its Chinese
     message and exit status 2, without a traceback."""
     try:
-        cli.main(args=argv, prog_name="fupin", standalone_mode=False)
+        status = cli.main(args=argv, prog_name="fupin", standalone_mode=False)
     except FupinError as error:
         click.echo(f"错误：{error}", err=True)
         sys.exit(2)
@@ -88,8 +88,29 @@ def main(argv=None):
         sys.exit(error.exit_code)
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)
-    sys.exit(0)
+    except Exception as error:
+        if not _is_database_unreachable(error):
+            raise
+        logging.getLogger(__name__).debug("database error", exc_info=True)
+        click.echo(f"错误：无法连接数据库 {_safe_database_url()}（{type(error.orig).__name__}）。"
+                   "请确认数据库服务已启动、FUPIN_DB_URL 设置正确。", err=True)
+        sys.exit(2)
+    # Without standalone mode click returns the code of ctx.exit() or Exit.
+    sys.exit(status if isinstance(status, int) else 0)
 
+
+def _is_database_unreachable(error: Exception) -> bool:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+def _safe_database_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    from .._paths import database_url
+
+    return make_url(database_url()).render_as_string(hide_password=True)
 
 if __name__ == "__main__":
     main()

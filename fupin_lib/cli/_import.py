@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 __all__ = ["import_command"]
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True)
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
-              help="规范数据的根目录（如 data/clean）；结果写入 根目录/<县代码>/<年度>/，该县该年度的目录整体替换。")
+              help="规范数据的根目录（如 data/clean）；结果写入 根目录/<县代码>/<年度>/。")
 @click.option("--county", default=None, help="6 位县级区划代码；仅用于文件中看不出所属县的行。")
 @click.option("--year", default=None, type=int, help="年度（四位数字）；仅用于文件中看不出年度的行。")
-def import_command(files, out, county, year):
+@click.option("--replace", is_flag=True,
+              help="即使新数据的行数不到原有数据的一半，也替换已导入的表（默认保留原有数据以防误覆盖）。")
+def import_command(files, out, county, year, replace):
     """导入导出文件（.xlsx、.xls、.csv），校验后写入规范表，并生成 rejects.xlsx 和 import_report.json。
 
-    同一县同一年度的所有文件请在一次命令中导入：每次导入都会整体替换 根目录/<县代码>/<年度>/ 目录。
+    本次导入提供的表替换该县该年度原有的表，没有提供的表保持不变；新数据的行数不到原有一半时
+    默认保留原有数据，确认替换请加 --replace。
     """
     from ..io import import_files
+    from ..io._import import UNASSIGNED
 
-    report = import_files(list(files), out=out, county=county, year=year)
+    report = import_files(list(files), out=out, county=county, year=year, replace=replace)
     click.echo(report.summary())
-    if report.refused_files:
+    if report.partitions.empty and len(report.rejects):
+        click.echo(f"  没有写入任何县和年度；无法导入的行见 {Path(out) / UNASSIGNED / 'rejects.xlsx'}")
+    if report.refused_files or report.kept_stored or report.stats.empty:
         raise click.exceptions.Exit(1)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputFileError
+from ..geo import division_name
 from ..reports import write_excel
 from ..schema import TABLES
 from ._areas import assign_village_codes, county_from_text, fallback_from_path, resolve_areas, year_from_text
@@ -54,6 +55,9 @@ class ImportReport:
         Rows imported with a problem, same columns.
     refused_files : list of str
         Chinese messages of the files that were not imported at all.
+    kept_stored : list of str
+        Chinese messages of the stored tables that were kept because the new
+        import would have shrunk them to less than half (see `replace`).
     """
 
     partitions: pd.DataFrame
@@ -61,6 +65,7 @@ class ImportReport:
     rejects: pd.DataFrame
     warnings: pd.DataFrame
     refused_files: list
+    kept_stored: list = dataclasses.field(default_factory=list)
 
     def rejects_paths(self) -> list[Path]:
         """Paths of the rejects.xlsx files written."""
@@ -78,6 +83,10 @@ class ImportReport:
                          f"导入 {row.imported} 行（其中有警告 {row.warned} 行），拒绝 {row.rejected} 行{encoding}")
         for message in self.refused_files:
             lines.append(f"  拒绝整个文件：{message}")
+        for message in self.kept_stored:
+            lines.append(f"  未替换原有数据：{message}")
+        if self.stats.empty and not self.refused_files:
+            lines.append("  没有读到任何数据行：文件为空，或只有标题没有数据。请检查导出文件。")
         for row in self.partitions.to_dict("records"):
             counts = "，".join(f"{table_zh[name]} {row[name]} 行" for name in TABLES if row[name])
             lines.append(f"  写入 {row['path']}（{row['county_code']} {row['year']} 年：{counts or '无数据'}）；"
@@ -99,7 +108,8 @@ class ImportReport:
         }
 
 
-def import_files(paths, *, out, county: str | None = None, year: int | None = None) -> ImportReport:
+def import_files(paths, *, out, county: str | None = None, year: int | None = None,
+                 replace: bool = False) -> ImportReport:
     """Import export files into a clean-data root.
 
     Parameters
@@ -116,6 +126,10 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
         (no area column, nothing in the title rows).
     year : int, optional
         Year for files that carry none (no 年度 column, no year in the title).
+    replace : bool, default=False
+        Replace a stored table even when the new import has less than half
+        of its rows. By default such a table is kept, because a damaged or
+        wrong file would otherwise wipe data already imported.
 
     Returns
     -------
@@ -131,6 +145,14 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
     paths = [Path(p) for p in paths]
     if county is not None and not (str(county).isdigit() and len(str(county)) == 6):
         raise InputFileError(f"--county 应为 6 位县级区划代码，得到 {county!r}", value=county)
+    if county is not None and division_name(str(county)) is None:
+        raise InputFileError(f"--county {county} 不是区划表中的县级代码。请检查代码（如怀集县为 441224）。",
+                             value=county)
+    if year is not None and not 2000 <= int(year) <= 2100:
+        raise InputFileError(f"--year 应为四位年度（2000–2100），得到 {year!r}", value=year)
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise InputFileError(f"文件不存在或不是文件：{'、'.join(missing)}。请检查路径。", file=missing[0])
     sheets: list[SheetRows] = []
     placements: list[tuple] = []
     refused: list[str] = []
@@ -145,7 +167,7 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
                 where = f"{raw.file}［{raw.sheet}］" if raw.sheet else raw.file
                 issues.append(issue_frame(sheet.sheet_id, [-1], "", "", "",
                                           f"未识别表头：{where} 的前 30 行中没有至少两个已知列名，该表 {raw.unread_rows} 行未导入。"
-                                          "请检查表头，或在 fupin_lib/schema 中为该列增加别名", "reject"))
+                                          "请检查表头是否为国家系统导出的列名（如 户编号、证件号码、与户主关系），并把表头放在数据行之上", "reject"))
             try:
                 placements.append(_place_rows(sheet, county, year, issues))
             except InputFileError as error:
@@ -154,7 +176,7 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
                 issues.append(issue_frame(sheet.sheet_id, [-1], sheet.primary or "", "", "", str(error), "reject"))
     if sheets and all(p is None for p in placements) and refused:
         raise InputFileError("没有可导入的文件：\n" + "\n".join(refused))
-    return _assemble(sheets, placements, issues, refused, Path(out))
+    return _assemble(sheets, placements, issues, refused, Path(out), replace=replace)
 
 
 def _place_rows(sheet: SheetRows, county_option, year_option, issues) -> tuple | None:
@@ -214,7 +236,7 @@ def _stored(root: Path, county: str, year: int, name: str) -> bool:
     return (clean_dir(root, county, year) / TABLES[name].file_name).exists()
 
 
-def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
+def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool = False) -> ImportReport:
     parts: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for sheet, placement in zip(sheets, placements):
         if placement is None:
@@ -240,6 +262,7 @@ def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
                 parts[(str(county), int(year))][name].append(group)
 
     written = []
+    kept_stored: list[str] = []
     for (county, year), tables in sorted(parts.items()):
         final = {}
         for name, frames in tables.items():
@@ -261,6 +284,17 @@ def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
         warnings = chosen[chosen["severity"] == "warning"][_REPORT_COLUMNS]
         # A table this import does not provide keeps what is stored, so that
         # importing a county's verification records alone never wipes its roster.
+        # A table the import would shrink to less than half is kept too, unless
+        # the user asked to replace it: a wrong or damaged file must not wipe
+        # what was imported before.
+        if not replace:
+            for name in list(final):
+                stored = read_table(out, county, year, name) if _stored(out, county, year, name) else None
+                if stored is not None and len(final[name]) * 2 < len(stored):
+                    kept_stored.append(
+                        f"{county} {year} 年{TABLES[name].zh}：本次只导入 {len(final[name])} 行，原有 {len(stored)} 行，"
+                        f"少于一半，已保留原有数据。确认要替换，请加 --replace 重新导入。")
+                    del final[name]
         kept = [name for name in TABLES if name not in final and _stored(out, county, year, name)]
         canonical = {name: final[name] if name in final else read_table(out, county, year, name) for name in TABLES}
         report = {"county_code": county, "year": year, "kept_tables": kept,
@@ -286,7 +320,7 @@ def _assemble(sheets, placements, issues, refused, out: Path) -> ImportReport:
         partitions=partitions, stats=stats,
         rejects=all_issues[all_issues["severity"] == "reject"][_REPORT_COLUMNS].reset_index(drop=True),
         warnings=all_issues[all_issues["severity"] == "warning"][_REPORT_COLUMNS].reset_index(drop=True),
-        refused_files=refused)
+        refused_files=refused, kept_stored=kept_stored)
 
 
 def _finish_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
@@ -321,6 +355,17 @@ def _finish_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
                                                 "county_code": [frame["county_code"].iloc[0]],
                                                 "year": [int(frame["year"].iloc[0])]}))
     if name == "members":
+        # The same person twice in one household is a repeated row (a file
+        # imported twice, rows copied): counting it twice would double the
+        # laborers, so only the first row is kept.
+        repeated = frame.duplicated(["household_no", "id_number"], keep="first") & frame["id_number"].notna()
+        if repeated.any():
+            rows = frame[repeated]
+            issues.append(pd.DataFrame({"sheet_id": rows["_sheet"], "pos": rows["_pos"], "table": name,
+                                        "column": "证件号码", "value": rows["id_number"].astype(object),
+                                        "reason": "同一户中证件号码重复出现（重复行或重复导入），只保留第一次出现的行",
+                                        "severity": "reject"}, columns=ISSUE_COLUMNS))
+            frame = frame[~repeated]
         frame, member_warnings = check_members(frame)
         issues.extend(member_warnings)
 
