@@ -66,7 +66,7 @@ def server(tmp_path_factory):
                 pytest.fail((folder / "serve.log").read_text())
             time.sleep(0.5)
     yield {"base": base, "port": port, "url": url, "tokens": tokens, "frame": frame,
-           "log": folder / "serve.log"}
+           "log": folder / "serve.log", "pid": process.pid}
     process.terminate()
     try:
         process.wait(timeout=20)
@@ -234,6 +234,41 @@ def test_trusted_header_signs_in(page_factory, server):
     known = page.request.get(url, headers={"X-Test-User": "town1"}, max_redirects=0,
                              timeout=120_000)
     assert known.status == 200
+
+
+def _kernel_count(pid: int) -> int:
+    import psutil
+
+    return sum("ipykernel" in " ".join(child.cmdline())
+               for child in psutil.Process(pid).children(recursive=True))
+
+
+def _steady_kernel_count(pid: int) -> int:
+    count, previous = _kernel_count(pid), -1
+    while count != previous:
+        time.sleep(2)
+        count, previous = _kernel_count(pid), count
+    return count
+
+
+def test_closed_page_shuts_its_kernel_down(browser, server):
+    # Voila's page sends a beacon with the _xsrf cookie when it closes; without
+    # that cookie the server answered 403 and every closed page kept its kernel.
+    before = _steady_kernel_count(server["pid"])
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    _open_app(page, server, "county")
+    assert any(cookie["name"] == "_xsrf" for cookie in context.cookies())
+    page.close(run_before_unload=True)
+    context.close()
+    # The pool starts a kernel in place of the one the page took; once the
+    # page's own kernel is gone the count is back where it started.
+    deadline = time.monotonic() + 60
+    while _steady_kernel_count(server["pid"]) > before and time.monotonic() < deadline:
+        time.sleep(1)
+    assert _kernel_count(server["pid"]) <= before
+    assert "_xsrf' argument missing" not in server["log"].read_text()
 
 
 def test_busy_port_fails_loudly(server):

@@ -128,6 +128,9 @@ class FupinVoilaHandler(_SignIn, TornadoVoilaHandler):
             self._deny(503, "服务器当前打开的应用会话已达上限，请关闭不用的页面或稍后再试。")
             return
         self.request.headers[TICKET_HEADER] = issue_ticket(user, url=self.fupin_settings["db_url"])
+        # Reading the token sets the ``_xsrf`` cookie, which the page sends back
+        # when it closes to shut its kernel down (Voila's beforeunload beacon).
+        _ = self.xsrf_token
         logger.info("page %s for %s (%s)", self.request.path, user.name, user.role)
 
 
@@ -286,7 +289,7 @@ def kernel_environment(*, db_url: str, host: str, clean_root=None,
 
 def run_server(apps_dir, *, host: str = "127.0.0.1", port: int = 8866, db_url: str,
                clean_root=None, outputs_root=None, trusted_header: str | None = None,
-               pool_size: int = 2, max_kernels: int = 40, idle_timeout: int = 1800) -> None:
+               pool_size: int = 2, max_kernels: int = 40, idle_timeout: int = 600) -> None:
     """Start the apps server and block until it stops.
 
     The kernels inherit the environment of `kernel_environment`:

@@ -39,8 +39,9 @@ def _default_apps_dir() -> Path:
               help="每个应用预热的内核数（0 表示不预热）。")
 @click.option("--max-kernels", type=int, default=40, show_default=True,
               help="同时运行的内核上限（含预热内核），超过时新页面提示稍后再试。")
-@click.option("--idle-timeout", type=int, default=1800, show_default=True,
-              help="内核空闲多少秒后关闭。")
+@click.option("--idle-timeout", type=int, default=600, show_default=True,
+              help="页面没有关闭（如浏览器崩溃、断网）时，内核空闲多少秒后关闭。"
+                   "正常关闭页面时内核立即关闭。")
 def serve(host, port, apps_dir, clean_root, outputs_root, trusted_header, pool_size, max_kernels,
           idle_timeout):
     """启动 Voila 应用服务：复核工作台 /voila/render/review.ipynb 和领导视窗 /voila/render/dashboard.ipynb。
