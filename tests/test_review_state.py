@@ -332,3 +332,28 @@ def test_kernel_environment_absolute_folders(tmp_path, monkeypatch):
                    "FUPIN_CLEAN_ROOT": str(tmp_path / "data" / "clean"),
                    "FUPIN_OUTPUTS_ROOT": str(tmp_path / "outputs")}
     assert "FUPIN_OUTPUTS_ROOT" not in kernel_environment(db_url="sqlite://", host="127.0.0.1")
+
+
+def test_household_tables_are_chinese_and_blank_when_missing():
+    members = pd.DataFrame({
+        "person_no": pd.array([1, 2], dtype="Int64"),
+        "name": ["王*", "李*"],
+        "sex": pd.array(["男", pd.NA], dtype="string"),
+        "birth_date": pd.to_datetime(["1970-05-01", None]),
+        "work_months": [10.0, float("nan")],
+        "monthly_wage": [3500.0, None],
+    })
+    table = _review.members_table(members)
+    assert list(table.columns) == ["人编号", "姓名", "性别", "出生日期", "务工时间", "月工资"]
+    html = table.to_html()
+    for missing in ("<NA>", "NaN", "NaT", "None", "nan"):
+        assert missing not in html
+    assert table.loc[0].tolist() == ["1", "王*", "男", "1970-05-01", "10", "3,500.00"]
+    assert table.loc[1].tolist() == ["2", "李*", "", "", "", ""]
+
+    income = pd.DataFrame({"项目": ["wage_income", "net_income_per_capita", "dibao_income"],
+                           "金额（元）": [24000.0, 8123.456, pd.NA]})
+    shown = _review.income_table(income)
+    assert shown["项目"].tolist() == ["工资性收入", "人均纯收入", "低保金"]
+    assert shown["金额（元）"].tolist() == ["24,000.00", "8,123.46", ""]
+    assert list(_review.income_table(pd.DataFrame()).columns) == ["项目", "金额（元）"]

@@ -46,6 +46,7 @@ from ..cases import (
     record_audit,
 )
 from ..cases.access import User, check_area
+from ..schema import HOUSEHOLDS, MEMBERS
 
 __all__ = [
     "ReviewState",
@@ -55,6 +56,9 @@ __all__ = [
     "queue_table",
     "action_choices",
     "case_summary",
+    "members_table",
+    "income_table",
+    "format_money",
     "parse_date",
     "household_link",
     "latest_case_id",
@@ -103,6 +107,63 @@ def queue_table(queue: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns=QUEUE_HEADERS)
 
 
+_MONEY_MEMBER_COLUMNS = ("monthly_wage",)
+
+
+def format_money(value) -> str:
+    """Return an amount in yuan with thousands separators, or "" when missing.
+
+    Examples
+    --------
+    >>> format_money(12345.5), format_money(None), format_money(float("nan"))
+    ('12,345.50', '', '')
+    """
+    if value is None or value is pd.NA:
+        return ""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return "" if pd.isna(number) else f"{number:,.2f}"
+
+
+def _cell_text(value) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and pd.isna(value):
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def members_table(members: pd.DataFrame) -> pd.DataFrame:
+    """Return the family members of a household page as text under Chinese
+    headers: empty cells blank, wages as money."""
+    if members is None:
+        return pd.DataFrame()
+    table = pd.DataFrame(index=members.index)
+    for column in members.columns:
+        cells = members[column].astype(object)
+        shown = cells.map(format_money if column in _MONEY_MEMBER_COLUMNS else _cell_text)
+        table[column] = shown
+    return table.rename(columns=MEMBERS.zh_headers()).reset_index(drop=True)
+
+
+def income_table(income: pd.DataFrame) -> pd.DataFrame:
+    """Return the income items of a household page (columns 项目 and
+    金额（元）) with Chinese item names and formatted amounts."""
+    if income is None or income.empty:
+        return pd.DataFrame(columns=["项目", "金额（元）"])
+    headers = HOUSEHOLDS.zh_headers()
+    return pd.DataFrame({
+        "项目": [headers.get(str(item), str(item)) for item in income.iloc[:, 0]],
+        "金额（元）": [format_money(v) for v in income.iloc[:, 1]],
+    })
+
+
 def action_choices(state: str, user: User) -> list[tuple[str, str]]:
     """Return the (Chinese label, action) pairs the user may take in `state`."""
     return [(ACTIONS[a], a) for a in allowed_actions(state, user.role)]
@@ -130,7 +191,7 @@ def case_summary(case: dict) -> list[tuple[str, str]]:
         ("建议类别", text("suggested_category")),
         ("疑点原因", text("rule_reasons")),
         ("风险原因", text("risk_reasons")),
-        ("人均纯收入", text("net_income_per_capita")),
+        ("人均纯收入", format_money(case.get("net_income_per_capita")) or "—"),
         ("劳动力 / 已就业", f"{text('laborers')} / {text('employed')}"),
         ("帮扶干部", text("assigned_to_name")),
         ("公示期", f"{text('publicity_start')} 至 {text('publicity_end')}"

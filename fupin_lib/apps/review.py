@@ -17,7 +17,8 @@ from IPython.display import display
 
 from .._errors import FupinError
 from ..cases import ACTIONS, CATEGORIES, ELIMINATION_METHODS, ROLE_LABELS
-from ._review import ReviewState, case_summary, page_count, queue_label
+from ._review import ReviewState, case_summary, income_table, members_table, page_count
+from ._review import queue_label
 from .identity import current_user, page_query
 
 __all__ = ["show", "build"]
@@ -43,6 +44,11 @@ _STYLE = """<style>
 .fupin-table td,.fupin-table th{border-bottom:1px solid #ddd;padding:3px 6px;text-align:left}
 .fupin-msg-ok{color:#1b5e20}.fupin-msg-error{color:#b00020;font-weight:bold}
 .fupin-kv td{padding:2px 8px 2px 0;vertical-align:top}
+.fupin-case-info,.fupin-case-info .widget-html-content{min-width:0;white-space:normal}
+.fupin-kv{table-layout:fixed;width:100%}
+.fupin-kv td{white-space:normal;overflow-wrap:anywhere;word-break:break-word}
+.fupin-kv td:first-child{width:6.5em}
+.fupin-table td{white-space:nowrap}
 </style>"""
 
 
@@ -166,8 +172,9 @@ def build(state: ReviewState) -> w.Widget:
         contact_html = (f"<p>电话：{html.escape(contact.get('phone') or '—')}；"
                         f"住址：{html.escape(contact.get('address') or '—')}</p>")
         info = w.HTML(f"<h3>户页面</h3><table class='fupin-kv'>{lines}</table>{contact_html}"
-                      "<h4>家庭成员</h4>" + _frame_html(detail["members"], "无成员明细")
-                      + "<h4>收入</h4>" + _frame_html(detail["income"], "无收入明细")
+                      "<h4>家庭成员</h4>"
+                      + _frame_html(members_table(detail["members"]), "无成员明细")
+                      + "<h4>收入</h4>" + _frame_html(income_table(detail["income"]), "无收入明细")
                       + "<h4>问题台账</h4>" + _frame_html(detail["problems"], "无问题")
                       + "<h4>办理记录</h4>"
                       + _frame_html(_history_table(detail["history"]), "暂无记录"),
