@@ -83,7 +83,8 @@ def test_kpi_cards_from_kpis(outputs):
     assert cards["problems_open"].tone == "good"
     assert cards["households"].value == "49 户 / 163 人"
     assert cards["monitored"].detail == "脱贫不稳定户 3户 · 边缘易致贫户 3户 · 突发严重困难户 1户"
-    assert cards["flagged"].detail.startswith("高 6户 · 中 6户 · 低 12户")
+    assert cards["flagged"].value == "12 户"
+    assert cards["flagged"].detail.startswith("高 6户 · 中 6户；")
     assert cards["cases"].value == "9 件"
 
 

@@ -67,8 +67,9 @@ def test_kpis_lianmai_counts(outputs):
     assert figures["verified_share"] == pytest.approx(47 / 49)
     assert figures["monitored"] == 7
     assert figures["monitored_by_category"] == {"脱贫不稳定户": 3, "边缘易致贫户": 3, "突发严重困难户": 1}
-    assert figures["flagged_by_band"] == {"高": 6, "中": 6, "低": 12}
-    assert figures["flagged"] == 24
+    # Band 低 is "no warning": only 高 and 中 are flagged.
+    assert figures["flagged_by_band"] == {"高": 6, "中": 6}
+    assert figures["flagged"] == 12
     assert figures["rule_flagged"] == 9
     assert figures["problems_open"] == 16
     assert figures["problems_closed"] == 20
@@ -319,3 +320,31 @@ def test_kpis_agree_with_county_run_kpis(outputs):
     assert figures["employment_rate"] == pytest.approx(run["employment_rate"], abs=1e-4)
     assert figures["monitored_by_category"] == {k: v for k, v in run["monitored_by_category"].items() if v}
     assert figures["flagged_by_band"] == {k: v for k, v in run["flagged_by_band"].items() if v}
+
+
+def test_county_kpis_count_only_warning_bands():
+    from fupin_lib.metrics import county_kpis
+
+    households = pd.DataFrame({
+        "household_no": list("abcdef"),
+        "risk_band": pd.array(["高", "中", "中", "低", "低", pd.NA], dtype="string"),
+        "monitoring_category": pd.array([pd.NA] * 6, dtype="string"),
+        "verified": [False] * 6, "rule_flagged": [False] * 6,
+        "problems_open": [0] * 6, "problems_closed": [0] * 6,
+    })
+    employment = pd.DataFrame({"household_no": list("aabcdefz"), "is_laborer": [True] * 8,
+                               "employed": [True] * 8})
+    figures = county_kpis(households, employment, county_code=HUAIJI, county="怀集县", year=2020,
+                          generated_at="")
+    assert figures["flagged_by_band"] == {"高": 1, "中": 2}
+    assert figures["flagged"] == 3
+    assert figures["scored_no_warning"] == 2
+    # The unscored household (no band) counts nowhere; member "z" has no household.
+    assert figures["people"] == 7
+
+
+def test_kpis_flagged_excludes_band_low(outputs):
+    figures = kpis(ZHAOQING, 2020, outputs_root=outputs, user=LEADER)
+    assert "低" not in figures["flagged_by_band"]
+    assert figures["flagged"] == sum(figures["flagged_by_band"].values())
+    assert figures["flagged"] < figures["households"]

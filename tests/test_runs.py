@@ -156,7 +156,10 @@ def test_run_kpis_match_households(city_run):
     assert kpis["people"] == 12
     assert kpis["verified_households"] == 2
     assert kpis["monitored_by_category"] == {"脱贫不稳定户": 1, "边缘易致贫户": 0, "突发严重困难户": 0}
-    assert kpis["flagged_by_band"] == {"高": 0, "中": 0, "低": 0}
+    # No model: no household has a band, so none is flagged or counted as 低.
+    assert kpis["flagged_by_band"] == {"高": 0, "中": 0}
+    assert kpis["flagged"] == 0
+    assert kpis["scored_no_warning"] == 0
     assert kpis["rule_flagged"] == int(households["rule_flagged"].sum())
     assert kpis["problems_open"] == int(households["problems_open"].sum())
     assert kpis["laborers"] == 6
@@ -223,6 +226,14 @@ def test_run_html_report_self_contained(city_run):
     assert "疑点核查与问题清单" in html
     assert html.count("data:image/png;base64") >= 2
     assert "build_county_report" not in html  # input cells left out
+    assert "运行器注入" not in html  # no note for developers
+    # The import status under Chinese names, every table without the index column.
+    assert "拒绝行数" in html or "没有 import_report.json" in html
+    for key in ("county_code", "n_rejects", "n_warnings"):
+        assert f"<td>{key}</td>" not in html
+    assert "<th>项目</th>" in html
+    assert re.search(r"<tbody>\s*<tr[^>]*>\s*<th", html) is None
+    assert '<th></th>' not in html
     visit = (out / GOOD / str(YEAR) / "visit_list.html").read_text(encoding="utf-8")
     assert external_urls(visit) == []
     assert "@page" in visit
@@ -371,3 +382,25 @@ def test_run_county_on_imported_sample(clean_root, tmp_path):
     assert kpis["rule_flagged"] > 0  # the sample holds households below the monitoring line
     assert len(pd.read_excel(folder / "flagged.xlsx", engine="openpyxl")) > 0
     assert "帮扶责任人" in (folder / "visit_list.html").read_text(encoding="utf-8")
+
+
+def test_people_agree_between_dashboard_and_kpis(tmp_path):
+    """People are the member rows of the year in kpis.json, households.parquet
+    and the dashboard, even when the declared household size differs."""
+    from fupin_lib.cases.access import User
+    from fupin_lib.metrics import kpis
+    from fupin_lib.runs import build_county_report, write_county_outputs
+
+    folder = write_tiny_county(tmp_path / "clean", GOOD)
+    households = pd.read_parquet(folder / "households.parquet")
+    households.loc[0, "household_size"] = 4  # declared 4, two member rows
+    households.to_parquet(folder / "households.parquet", index=False)
+    report = build_county_report(GOOD, YEAR, data_dir=tmp_path / "clean")
+    out = tmp_path / "outputs"
+    write_county_outputs(report, out / GOOD / str(YEAR))
+
+    written = json.loads((out / GOOD / str(YEAR) / "kpis.json").read_text(encoding="utf-8"))
+    figures = kpis(GOOD, YEAR, outputs_root=out, user=User("leader", "leader", "4412"))
+    assert written["people"] == 12
+    assert figures["people"] == written["people"]
+    assert report.households["household_size"].tolist() == [2] * 6

@@ -11,7 +11,10 @@ from ..schema import MONITORING_CATEGORIES
 
 __all__ = ["county_kpis", "kpis_by_area", "AREA_KPI_HEADERS"]
 
-RISK_BANDS = ("高", "中", "低")
+# Risk bands that raise a warning (风险预警). Band 低 reaches down to
+# probability 0: a household in it is scored but not flagged. Households
+# without a score (no model) have no band and count nowhere.
+WARNING_BANDS = ("高", "中")
 
 # Chinese headers of the columns that `kpis_by_area` returns.
 AREA_KPI_HEADERS = {
@@ -35,14 +38,17 @@ def county_kpis(households: pd.DataFrame, employment: pd.DataFrame, *, county_co
     households : DataFrame
         The households output table (one row per household).
     employment : DataFrame
-        The employment output table (one row per member).
+        The employment output table (one row per member). ``people`` counts
+        its rows whose household is in `households`.
 
     Returns
     -------
     dict
         Keys ``county_code``, ``county``, ``year``, ``households``, ``people``,
         ``verified_households``, ``monitored_by_category`` (every category,
-        zero included), ``flagged_by_band`` (高/中/低), ``rule_flagged``,
+        zero included), ``flagged`` (households in a warning band),
+        ``flagged_by_band`` (the warning bands 高 and 中, zero included),
+        ``scored_no_warning`` (scored households in band 低), ``rule_flagged``,
         ``problems_open``, ``problems_closed``, ``laborers``, ``employed``
         (employed laborers), ``employment_rate`` (employed / laborers, 0 when
         there are no laborers) and ``generated_at``. Counts are ints.
@@ -56,10 +62,14 @@ def county_kpis(households: pd.DataFrame, employment: pd.DataFrame, *, county_co
         "county": county,
         "year": int(year),
         "households": int(len(households)),
-        "people": int(len(employment)),
+        # Member rows of the year in the county's households: the same count
+        # as the sum of household_size that the dashboard reads.
+        "people": int(employment["household_no"].isin(households["household_no"]).sum()),
         "verified_households": int(households["verified"].sum()),
         "monitored_by_category": {c: int(categories.get(c, 0)) for c in MONITORING_CATEGORIES},
-        "flagged_by_band": {b: int(bands.get(b, 0)) for b in RISK_BANDS},
+        "flagged": int(sum(bands.get(b, 0) for b in WARNING_BANDS)),
+        "flagged_by_band": {b: int(bands.get(b, 0)) for b in WARNING_BANDS},
+        "scored_no_warning": int(bands.get("低", 0)),
         "rule_flagged": int(households["rule_flagged"].sum()),
         "problems_open": int(households["problems_open"].sum()),
         "problems_closed": int(households["problems_closed"].sum()),
@@ -80,7 +90,8 @@ def kpis_by_area(households: pd.DataFrame, *,
         The households output table.
     level : {"township", "village"}, default="township"
         ``"township"`` gives one row per township; ``"village"`` one row per
-        village, with its township. People are the sum of ``household_size``.
+        village, with its township. People are the sum of ``household_size``
+        (the member rows of the year, like ``people`` in `county_kpis`).
 
     Returns
     -------

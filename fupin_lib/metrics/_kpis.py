@@ -19,7 +19,15 @@ from ._source import (
     query,
     scoped_area,
 )
-from ._summary import BANDS, CATEGORIES, COUNTS, band_column, category_column, summary_table
+from ._summary import (
+    BANDS,
+    CATEGORIES,
+    COUNTS,
+    WARNING_BANDS,
+    band_column,
+    category_column,
+    summary_table,
+)
 
 __all__ = ["KPIS", "COUNTS", "RATIOS", "kpis", "children", "area_name", "scoped_where"]
 
@@ -127,7 +135,9 @@ def _area_totals(code: str, year: int, *, outputs_root, user) -> dict | None:
     values["monitored_by_category"] = {
         c: int(row[category_column(c)]) for c in CATEGORIES if row[category_column(c)] > 0
     }
-    values["flagged_by_band"] = {b: int(row[band_column(b)]) for b in BANDS if row[band_column(b)] > 0}
+    values["flagged_by_band"] = {
+        b: int(row[band_column(b)]) for b in WARNING_BANDS if row[band_column(b)] > 0
+    }
     return values
 
 
@@ -161,8 +171,9 @@ def kpis(area_code: str, year: int, *, outputs_root, user) -> dict:
         ``area_name``, ``level``, ``year``, every count of `COUNTS` and ratio
         of `RATIOS` (None when the denominator is 0),
         ``monitored_by_category`` and ``flagged_by_band`` (dicts without the
-        zero entries), ``previous`` (the same figures for ``year - 1``, or
-        None without outputs for that year) and ``change`` (current minus
+        zero entries; ``flagged_by_band`` contains only the warning bands 高 and
+        中, whose sum is ``flagged``), ``previous`` (the same figures for
+        ``year - 1``, or None without outputs for that year) and ``change`` (current minus
         previous, per count and ratio; empty without a previous year).
 
     Raises
@@ -285,7 +296,7 @@ def _households(code: str, year: int, outputs_root, user) -> pd.DataFrame:
                        1 AS households, household_size AS people,
                        verified::INT AS verified_households,
                        (coalesce(trim(monitoring_category), '') <> '')::INT AS monitored,
-                       (coalesce(trim(risk_band), '') <> '')::INT AS flagged,
+                       coalesce(trim(risk_band) IN ('高', '中'), false)::INT AS flagged,
                        coalesce(trim(risk_band) = '高', false)::INT AS flagged_high,
                        rule_flagged::INT AS rule_flagged,
                        problems_open, problems_closed, laborers, employed,

@@ -24,7 +24,7 @@ from ..cases.access import area_clause
 from ..schema import MONITORING_CATEGORIES
 from ._source import execute, output_files, parquet_scan, user_area_code
 
-__all__ = ["CATEGORIES", "BANDS", "COUNTS", "summary_table", "clear_summaries"]
+__all__ = ["CATEGORIES", "BANDS", "WARNING_BANDS", "COUNTS", "summary_table", "clear_summaries"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 # a category outside this list still counts in ``monitored``.
 CATEGORIES = MONITORING_CATEGORIES
 BANDS = ("高", "中", "低")
+# Bands that raise a warning (风险预警). Band 低 reaches down to probability 0,
+# so it means "scored, no warning"; households without a score have no band.
+WARNING_BANDS = ("高", "中")
 
 # Household-level sums: name -> SQL aggregate over households.parquet.
 # count(*) FILTER is used instead of count_if, which returns NULL instead of
@@ -41,7 +44,7 @@ COUNTS: dict[str, str] = {
     "people": "coalesce(sum(household_size), 0)",
     "verified_households": "count(*) FILTER (WHERE verified)",
     "monitored": "count(*) FILTER (WHERE coalesce(trim(monitoring_category), '') <> '')",
-    "flagged": "count(*) FILTER (WHERE coalesce(trim(risk_band), '') <> '')",
+    "flagged": "count(*) FILTER (WHERE trim(risk_band) IN ('高', '中'))",
     "flagged_high": "count(*) FILTER (WHERE trim(risk_band) = '高')",
     "rule_flagged": "count(*) FILTER (WHERE rule_flagged)",
     "problems_open": "coalesce(sum(problems_open), 0)",

@@ -2,6 +2,7 @@
 and the Dask fan-out over counties (``fupin run``)."""
 
 from ._display import (
+    ReportTable,
     area_kpi_table,
     employment_area_table,
     employment_summary,
@@ -37,6 +38,7 @@ __all__ = [
     "HOUSEHOLD_COLUMNS",
     "PROBLEM_COLUMNS",
     "EMPLOYMENT_COLUMNS",
+    "ReportTable",
     "report_header",
     "import_status_table",
     "problem_summary",

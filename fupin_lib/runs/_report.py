@@ -280,8 +280,13 @@ def _household_table(households, verifications, flags, scores, employment, probl
     # Without a risk score, the category suggested by the monitoring criteria.
     table["suggested_category"] = table["suggested_category"].fillna(table["rule_category"])
 
-    people = employment.groupby("household_no").agg(laborers=("is_laborer", "sum"),
+    # People are the member rows of the year, everywhere: household_size here
+    # (summed by the dashboard) and ``people`` in kpis.json. The declared
+    # household size of the register may differ from the member rows.
+    people = employment.groupby("household_no").agg(household_size=("person_key", "size"),
+                                                    laborers=("is_laborer", "sum"),
                                                     employed=("employed", "sum"))
+    table = table.drop(columns="household_size", errors="ignore")
     people["employed"] = employment[employment["is_laborer"]].groupby("household_no")["employed"].sum()
     closed = problems["status"].isin(CLOSED_STATUSES)
     counts = pd.DataFrame({
