@@ -89,3 +89,11 @@ def test_cli_match_rejects_missing_year(tmp_path):
     result = CliRunner().invoke(cli, ["match", "--data", str(tmp_path), "--year", "2020", "--out", str(tmp_path / "o")])
     assert result.exit_code != 0
     assert "没有 2020 年的清洗数据" in str(result.exception)
+
+
+def test_match_unknown_county_is_an_error(clean_root, tmp_path):
+    from fupin_lib import FupinError
+    from fupin_lib.matching import run_matching
+
+    with pytest.raises(FupinError, match="999999"):
+        run_matching(clean_root, year=2020, out=tmp_path, county="999999")

@@ -80,11 +80,15 @@ def _read(data_root, county, year, table):
 
 
 def _counties(data_root, county, year) -> list[str]:
-    if county:
-        return [str(county)]
     from ..io import available_partitions
 
     partitions = available_partitions(data_root)
+    if county:
+        present = partitions["county_code"].astype(str) == str(county)
+        if not (present & (partitions["year"] == int(year))).any():
+            raise FupinError(f"{data_root} 下没有县代码 {county} 在 {year} 年的清洗数据。"
+                             "请检查 --county 和 --year，或先运行 fupin import。")
+        return [str(county)]
     counties = partitions.loc[partitions["year"] == int(year), "county_code"].astype(str).tolist()
     if not counties:
         raise FupinError(f"{data_root} 下没有 {year} 年的清洗数据。请先运行 fupin import，或检查 --data 和 --year。")
