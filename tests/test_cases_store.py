@@ -301,7 +301,27 @@ def test_audit_log_records_views_and_changes(loaded, tmp_path):
     with pytest.raises(AccessDeniedError):
         cases.read_audit_log(reviewer, url=url)
     path = cases.export_audit_log(tmp_path / "audit.xlsx", admin, url=url)
-    assert len(pd.read_excel(path, engine="openpyxl")) >= len(log)
+    exported = pd.read_excel(path, engine="openpyxl")
+    assert len(exported) >= len(log)
+    # The export shows Chinese labels and the store keeps the codes.
+    assert {"查看", "修改", "导出", "登录"} <= set(exported["操作"])
+    assert {"案例", "用户"} <= set(exported["对象"])
+    assert "审核员" in set(exported["角色"])
+    assert set(exported["操作"]).isdisjoint(cases.AUDIT_ACTION_LABELS)
+    assert "view" in set(cases.read_audit_log(admin, url=url)["action"])
+
+
+def test_audit_log_labels_every_code():
+    codes = pd.DataFrame({"role": ["admin", "reviewer", "leader", "cadre", "admin", "x"],
+                          "action": ["login", "change", "change", "view", "export", "denied"],
+                          "object_type": ["user", "case", "user", "household", "audit_log",
+                                          "queue"]})
+    labels = cases.audit_log_labels(codes)
+    assert labels["action"].tolist() == ["登录", "修改", "修改", "查看", "导出", "拒绝访问"]
+    assert labels["object_type"].tolist() == ["用户", "案例", "用户", "农户", "审计日志",
+                                              "复核队列"]
+    assert labels["role"].tolist() == ["管理员", "审核员", "领导", "帮扶干部", "管理员", "x"]
+    assert codes["action"].iloc[0] == "login"
 
 
 def test_export_is_masked_and_formula_safe(loaded, tmp_path):
@@ -414,3 +434,30 @@ def test_problem_type_filter_and_household_problems(loaded):
     problems = cases.get_case(int(row.case_id), reviewer, url=url)["problems"]
     assert len(problems) == 1
     assert problems["id_number"].iloc[0] == "441202********1234"
+
+
+def test_problem_types_open_in_area(loaded):
+    # Member items often carry no village code; closed items offer no type.
+    url, _, _ = loaded
+    county = _user(url, "c", "reviewer", "441202")
+    queue = cases.load_queue(county, url=url)
+    own = queue.iloc[0]
+    town = _user(url, "t", "reviewer", own.township_code)
+    other = queue[queue["township_code"] != own.township_code].iloc[0]
+    now = dt.datetime.now(dt.timezone.utc)
+    items = [("k1", None, own.household_no, "M01", "未参加任何基本医疗保险", "待整改"),
+             ("k2", own.village_code, own.household_no, "H01", "收入低于监测线", "已销号"),
+             ("k3", other.village_code, other.household_no, "H02", "住房面积为空", "待整改")]
+    with cases.get_engine(url).begin() as connection:
+        for key, village, number, code, title, status in items:
+            connection.execute(text(
+                "INSERT INTO problem_items (item_key, source, county_code, first_year, "
+                "last_year, village_code, household_no, check_code, title, deadline, status, "
+                "created_at, updated_at, version) VALUES (:key, 'check', '441202', 2020, 2020, "
+                ":village, :number, :code, :title, :deadline, :status, :now, :now, 1)"),
+                {"key": key, "village": village, "number": number, "code": code,
+                 "title": title, "deadline": dt.date(2021, 1, 1), "status": status, "now": now})
+    assert cases.problem_types(town, url=url) == ["未参加任何基本医疗保险"]
+    assert cases.problem_types(county, url=url) == ["住房面积为空", "未参加任何基本医疗保险"]
+    filtered = cases.load_queue(town, problem_type="未参加任何基本医疗保险", url=url)
+    assert list(filtered["case_id"]) == [own.case_id]

@@ -16,7 +16,7 @@ import pandas as pd
 from IPython.display import display
 
 from .._errors import FupinError
-from ..cases import ACTIONS, CATEGORIES, ELIMINATION_METHODS, ROLE_LABELS
+from ..cases import ACTIONS, CATEGORIES, ELIMINATION_METHODS, ROLE_LABELS, audit_log_labels
 from ._review import ReviewState, case_summary, income_table, members_table, page_count
 from ._review import queue_label
 from .identity import current_user, page_query
@@ -284,7 +284,7 @@ def _audit_panel(state: ReviewState, show_message) -> w.Widget:
 
     def draw(_=None):
         frame = state.audit_log()
-        table.value = _frame_html(frame.rename(columns={
+        table.value = _frame_html(audit_log_labels(frame).rename(columns={
             "at": "时间", "user_name": "用户", "role": "角色", "action": "操作",
             "object_type": "对象", "object_id": "编号", "detail": "说明"}), "暂无记录")
         show_message()

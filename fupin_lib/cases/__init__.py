@@ -26,10 +26,13 @@ from ._base import Base, get_engine, get_sessionmaker
 from ._migrate import current_revision, head_revision, init_db
 from ._models import Assignment, AuditEntry, AuthSession, Case, Decision, Household, UserAccount
 from ._repository import (
+    AUDIT_ACTION_LABELS,
+    AUDIT_OBJECT_LABELS,
     CATEGORIES,
     ELIMINATION_METHODS,
     QUEUE_HEADERS,
     assign_case,
+    audit_log_labels,
     bulk_decide,
     case_history,
     decide,
@@ -60,4 +63,5 @@ __all__ = [
     "assign_case", "list_cadres", "record_audit", "read_audit_log", "export_queue",
     "export_audit_log", "problem_types", "CATEGORIES", "ELIMINATION_METHODS", "QUEUE_HEADERS",
     "backup_db", "restore_db", "StoreBusyError",
+    "audit_log_labels", "AUDIT_ACTION_LABELS", "AUDIT_OBJECT_LABELS",
 ]

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import MetaData, Table, and_, exists, func, inspect, select, text, update
+from sqlalchemy import MetaData, Table, and_, exists, func, inspect, or_, select, text, update
 
 from .._errors import AccessDeniedError, ConflictError, ParameterError
 from ._base import get_engine
@@ -40,6 +40,9 @@ __all__ = [
     "export_queue",
     "export_audit_log",
     "problem_types",
+    "audit_log_labels",
+    "AUDIT_ACTION_LABELS",
+    "AUDIT_OBJECT_LABELS",
     "CATEGORIES",
     "ELIMINATION_METHODS",
 ]
@@ -180,16 +183,28 @@ def _problem_open_condition(problems):
 
 
 def problem_types(user: User, *, url: str | None = None) -> list[str]:
-    """Return the problem types present in the ledger within the user's area."""
+    """Return the types of the open problems in the user's area, sorted.
+
+    An item is in the area when its village code is, or when it belongs to a
+    household of the area: items of members often have no village code. Only
+    open items count, as in the queue's problem filter, so that every type
+    offered finds households.
+    """
     init_db(url)
     engine = get_engine(url)
     problems = _problem_table(engine)
     if problems is None:
         return []
     column = _problem_type_column(problems)
-    statement = select(column).distinct()
+    of_household = exists().where(and_(
+        Household.county_code == problems.c.county_code,
+        Household.household_no == problems.c.household_no,
+        Household.village_code.startswith(user.area_code),
+    ))
+    in_area = of_household
     if "village_code" in problems.c:
-        statement = statement.where(problems.c.village_code.startswith(user.area_code))
+        in_area = or_(problems.c.village_code.startswith(user.area_code), of_household)
+    statement = select(column).distinct().where(in_area, _problem_open_condition(problems))
     with engine.connect() as connection:
         return sorted(str(v) for v in connection.execute(statement).scalars() if v is not None)
 
@@ -551,6 +566,34 @@ def export_queue(frame: pd.DataFrame, path, user: User, *, url: str | None = Non
     return path
 
 
+AUDIT_ACTION_LABELS = {"login": "登录", "view": "查看", "change": "修改", "export": "导出",
+                       "denied": "拒绝访问"}
+AUDIT_OBJECT_LABELS = {"case": "案例", "household": "农户", "user": "用户", "queue": "复核队列",
+                       "audit_log": "审计日志"}
+
+
+def audit_log_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of an audit log with Chinese actions, objects and roles.
+
+    The store keeps the English codes; screens and exports show the labels.
+    An unknown code is shown as stored.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"role": ["admin"], "action": ["login"], "object_type": ["user"]})
+    >>> audit_log_labels(log).iloc[0].tolist()
+    ['管理员', '登录', '用户']
+    """
+    from ._workflow import ROLE_LABELS
+
+    table = frame.copy()
+    for column, labels in (("role", ROLE_LABELS), ("action", AUDIT_ACTION_LABELS),
+                           ("object_type", AUDIT_OBJECT_LABELS)):
+        if column in table:
+            table[column] = table[column].map(lambda code, labels=labels: labels.get(code, code))
+    return table
+
+
 _AUDIT_HEADERS = {"at": "时间", "user_name": "用户", "role": "角色", "action": "操作",
                   "object_type": "对象", "object_id": "对象编号", "detail": "说明"}
 
@@ -561,6 +604,6 @@ def export_audit_log(path, user: User, *, url: str | None = None) -> Path:
 
     frame = read_audit_log(user, limit=1_000_000, url=url)
     frame["at"] = frame["at"].map(lambda v: _aware(v).isoformat() if v is not None else None)
-    path = write_excel({"审计日志": frame}, path, headers=_AUDIT_HEADERS)
+    path = write_excel({"审计日志": audit_log_labels(frame)}, path, headers=_AUDIT_HEADERS)
     record_audit(user, "export", "audit_log", None, f"导出审计日志 {len(frame)} 行", url=url)
     return path
