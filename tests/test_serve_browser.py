@@ -277,3 +277,12 @@ def test_busy_port_fails_loudly(server):
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert f"端口 {server['port']} 已被占用" in result.stderr
+    # Nothing claims the server runs: the port error is the only output.
+    assert "按 Ctrl+C 停止服务" not in result.stdout
+    assert "http://" not in result.stdout
+    # The running server announced both apps once its port was bound.
+    announced = server["log"].read_text()
+    base = f"http://127.0.0.1:{server['port']}/voila/render/"
+    assert f"复核工作台：{base}review.ipynb" in announced
+    assert f"领导视窗：{base}dashboard.ipynb" in announced
+    assert "按 Ctrl+C 停止服务" in announced

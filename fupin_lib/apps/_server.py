@@ -22,6 +22,7 @@ import os
 import urllib.parse
 from pathlib import Path
 
+import tornado.ioloop
 import tornado.web
 from voila.app import Voila
 from voila.tornado.handler import TornadoVoilaHandler
@@ -185,6 +186,7 @@ class FupinVoila(Voila):
     fupin_db_url: str = ""
     fupin_trusted_header: str | None = None
     fupin_max_kernels: int = 40
+    fupin_on_ready = None
 
     def setup_template_dirs(self):
         super().setup_template_dirs()
@@ -220,6 +222,9 @@ class FupinVoila(Voila):
     def listen(self):
         # Voila logs a busy port and exits quietly; `fupin serve` must fail loudly.
         check_port(self.ip, self.port)
+        if self.fupin_on_ready is not None:
+            # The loop runs its first callbacks only after Voila has bound the port.
+            tornado.ioloop.IOLoop.current().add_callback(self.fupin_on_ready)
         super().listen()
 
 
@@ -289,8 +294,12 @@ def kernel_environment(*, db_url: str, host: str, clean_root=None,
 
 def run_server(apps_dir, *, host: str = "127.0.0.1", port: int = 8866, db_url: str,
                clean_root=None, outputs_root=None, trusted_header: str | None = None,
-               pool_size: int = 2, max_kernels: int = 40, idle_timeout: int = 600) -> None:
+               pool_size: int = 2, max_kernels: int = 40, idle_timeout: int = 600,
+               on_ready=None) -> None:
     """Start the apps server and block until it stops.
+
+    `on_ready`, a function without arguments, is called once the port is
+    bound and the server accepts requests.
 
     The kernels inherit the environment of `kernel_environment`:
     ``FUPIN_DB_URL`` (absolute), ``FUPIN_CLEAN_ROOT`` (household pages),
@@ -314,6 +323,7 @@ def run_server(apps_dir, *, host: str = "127.0.0.1", port: int = 8866, db_url: s
     app.fupin_db_url = db_url
     app.fupin_trusted_header = trusted_header
     app.fupin_max_kernels = max_kernels
+    app.fupin_on_ready = on_ready
     app.initialize(build_argv(apps_dir, host=host, port=port, pool_size=pool_size,
                               idle_timeout=idle_timeout))
     logger.info("serving %s on http://%s:%s/", apps_dir, host, port)

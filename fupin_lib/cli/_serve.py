@@ -53,11 +53,16 @@ def serve(host, port, apps_dir, clean_root, outputs_root, trusted_header, pool_s
     url = _paths.database_url()
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         url = "sqlite:///" + str(Path(url[len("sqlite:///"):]).resolve())
-    click.echo(f"复核工作台：http://{host}:{port}/voila/render/review.ipynb?token=<登录令牌>")
-    click.echo(f"领导视窗：http://{host}:{port}/voila/render/dashboard.ipynb"
-               f"（运行结果目录 {Path(outputs_root).resolve()}，"
-               f"清洗数据目录 {Path(clean_root).resolve()}）")
-    click.echo("按 Ctrl+C 停止服务。")
+    outputs_root, clean_root = Path(outputs_root).resolve(), Path(clean_root).resolve()
+
+    def announce():
+        click.echo(f"复核工作台：http://{host}:{port}/voila/render/review.ipynb?token=<登录令牌>")
+        click.echo(f"领导视窗：http://{host}:{port}/voila/render/dashboard.ipynb")
+        click.echo(f"运行结果目录：{outputs_root}")
+        click.echo(f"清洗数据目录：{clean_root}")
+        click.echo("按 Ctrl+C 停止服务。")
+
     run_server(apps_dir or _default_apps_dir(), host=host, port=port, db_url=url,
                clean_root=clean_root, outputs_root=outputs_root, trusted_header=trusted_header,
-               pool_size=pool_size, max_kernels=max_kernels, idle_timeout=idle_timeout)
+               pool_size=pool_size, max_kernels=max_kernels, idle_timeout=idle_timeout,
+               on_ready=announce)
