@@ -382,6 +382,10 @@ def test_run_county_on_imported_sample(clean_root, tmp_path):
     assert kpis["rule_flagged"] > 0  # the sample holds households below the monitoring line
     assert len(pd.read_excel(folder / "flagged.xlsx", engine="openpyxl")) > 0
     assert "帮扶责任人" in (folder / "visit_list.html").read_text(encoding="utf-8")
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert "风险预警：未评分" in report  # no model: no household counted in any band
+    assert f"{kpis['people']} 人" in report
+    assert kpis["people"] == len(members)
 
 
 def test_people_agree_between_dashboard_and_kpis(tmp_path):

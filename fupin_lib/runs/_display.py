@@ -99,9 +99,14 @@ def report_header(report: CountyReport):
     from IPython.display import HTML
 
     k = report.kpis
-    bands = "、".join(f"{band} {count} 户" for band, count in k["flagged_by_band"].items())
+    # Every scored household has a band, so no band at all means no scores.
+    if k["flagged"] + k["scored_no_warning"] == 0:
+        warning = "风险预警：未评分"
+    else:
+        bands = "、".join(f"{band} {count} 户" for band, count in k["flagged_by_band"].items())
+        warning = f"风险预警 {k['flagged']} 户（{bands}）"
     figures = (f"农户 {k['households']} 户、{k['people']} 人；已核查 {k['verified_households']} 户；"
-               f"风险预警 {k['flagged']} 户（{bands}）；"
+               f"{warning}；"
                f"规则标记 {k['rule_flagged']} 户；未整改问题 {k['problems_open']} 个；"
                f"劳动力 {k['laborers']} 人，已就业 {k['employed']} 人"
                f"（{k['employment_rate']:.1%}）。")
