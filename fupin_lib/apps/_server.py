@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+import shutil
 import urllib.parse
 from pathlib import Path
 
@@ -218,6 +219,17 @@ class FupinVoila(Voila):
             (base + "fupin/logout", LogoutHandler),
         ]
         return kept
+
+    def stop(self):
+        # A preheated kernel waits inside an execute request for its page. A
+        # polite shutdown closes its sockets under that request, and the kernel
+        # logs a ZMQError traceback, so the kernels are killed at once. The
+        # apps keep nothing in memory that the case store has not committed.
+        from jupyter_core.utils import run_sync
+
+        shutil.rmtree(self.connection_dir, ignore_errors=True)
+        run_sync(self.kernel_manager.shutdown_all)(now=True)
+        logger.info("server stopped, kernels shut down")
 
     def listen(self):
         # Voila logs a busy port and exits quietly; `fupin serve` must fail loudly.

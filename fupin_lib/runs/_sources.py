@@ -161,7 +161,7 @@ def score_risk(model_dir, households, members, previous_households, previous_mem
                "risk_band": "string", "suggested_category": "string", "risk_reasons": "string"}
     empty = pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
     if not model_dir or not Path(model_dir).is_dir() or not any(Path(model_dir).iterdir()):
-        where = f"（{model_dir}）" if str(model_dir) else ""
+        where = f"（{model_dir}）" if model_dir else ""
         return empty, f"未提供风险模型{where}，本次报告没有风险评分。"
     load_model = _public_function("risk", "load_model")
     score_households = _public_function("risk", "score_households")
