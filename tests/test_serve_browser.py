@@ -286,3 +286,35 @@ def test_busy_port_fails_loudly(server):
     assert f"复核工作台：{base}review.ipynb" in announced
     assert f"领导视窗：{base}dashboard.ipynb" in announced
     assert "按 Ctrl+C 停止服务" in announced
+
+
+def test_sigterm_stops_without_traceback(browser, server, tmp_path):
+    # With a page open, a polite shutdown on SIGTERM made kernels log a
+    # ZMQError traceback ("Socket operation on non-socket").
+    import psutil
+
+    env = {**os.environ, "FUPIN_DB_URL": server["url"]}
+    output = tmp_path / "serve.log"
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with output.open("w") as log:
+        process = subprocess.Popen(_fupin("serve", "--port", str(port), "--pool-size", "1",
+                                          "--data", str(tmp_path / "clean")),
+                                   env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while "按 Ctrl+C" not in output.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, output.read_text()
+            time.sleep(0.5)
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        _open_app(page, {**server, "base": base}, "county")
+        kernels = psutil.Process(process.pid).children(recursive=True)
+        assert len(kernels) >= 2
+        process.terminate()
+        assert process.wait(timeout=60) == 0
+        context.close()
+    text = output.read_text()
+    assert "Traceback" not in text
+    assert "ZMQError" not in text
+    assert not [k for k in kernels if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
