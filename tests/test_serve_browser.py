@@ -42,6 +42,10 @@ def server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve")
     url = f"sqlite:///{folder / 'fupin.db'}"
     frame = cases.synthetic_run_results("441202", 400, seed=5)
+    # Reasons as long as real ones, which must wrap on a phone.
+    high = frame["risk_band"] == "高"
+    frame.loc[high, "risk_reasons"] = (frame.loc[high, "risk_reasons"]
+                                       + "；家庭成员患慢性病长期服药且无稳定务工收入来源，人均纯收入接近监测线")
     cases.upsert_run_results(frame, county_code="441202", year=2020, url=url)
     env = {**os.environ, "FUPIN_DB_URL": url}
     tokens = {}
@@ -141,7 +145,12 @@ def test_filter_open_decide_reload(page_factory, server):
     case_id = int(re.match(r"#(\d+)\s", first).group(1))
     _open_case(page, case_id)
     assert "户页面" in page.inner_text(".fupin-case-info")
+    # Long reasons wrap inside a 390 px screen instead of being cut off.
+    right = page.evaluate("Math.max(...[...document.querySelectorAll('.fupin-kv td')]"
+                          ".map(cell => cell.getBoundingClientRect().right))")
+    assert right <= 390
     page.screenshot(path=str(SCREENSHOTS / "review-390.png"), full_page=True)
+    page.locator(".fupin-case-info").screenshot(path=str(SCREENSHOTS / "case-390.png"))
 
     page.select_option(".fupin-action select", label="入户核实")
     page.fill(".fupin-note textarea", "浏览器测试：已入户核实")
