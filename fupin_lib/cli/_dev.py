@@ -63,12 +63,17 @@ def test(pytest_args):
 @click.option("--out", type=click.Path(path_type=Path), default=Path("wheelhouse"), show_default=True,
               help="离线安装包写入的目录。")
 def wheelhouse(out):
-    """生成离线安装包：本项目及其全部依赖的 wheel 文件。"""
+    """生成离线安装包：本项目及其全部依赖的 wheel 文件，以及安装时构建本项目所需的 setuptools 和 wheel。"""
     out.mkdir(parents=True, exist_ok=True)
     project = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-m", "pip", "wheel", "--wheel-dir", str(out), str(project)]
-    status = subprocess.call(command)
+    # The build backend's own requirements go in too: an offline `pip install
+    # -e .` builds the project in an isolated environment and must find them.
+    build_requirements = ["setuptools>=69", "wheel"]
+    status = subprocess.call([sys.executable, "-m", "pip", "wheel", "--wheel-dir", str(out), str(project)])
     if status == 0:
-        click.echo(f"离线安装包已写入 {out}。在无网络的机器上安装：")
-        click.echo(f"  python -m pip install --no-index --find-links {out} fupin-workbench")
+        status = subprocess.call([sys.executable, "-m", "pip", "wheel", "--wheel-dir", str(out), *build_requirements])
+    if status == 0:
+        click.echo(f"离线安装包已写入 {out}。把整个项目文件夹（含 {out}）复制到无网络的机器上，在项目文件夹中运行：")
+        click.echo("  python -m venv .venv")
+        click.echo(f"  .venv/bin/python -m pip install --no-index --find-links {out} -e .")
     raise SystemExit(status)
