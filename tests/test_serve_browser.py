@@ -262,7 +262,7 @@ def _steady_kernel_count(pid: int) -> int:
 
 def test_closed_page_shuts_its_kernel_down(browser, server):
     # Voila's page sends a beacon with the _xsrf cookie when it closes; without
-    # that cookie the server answered 403 and every closed page kept its kernel.
+    # that cookie the server returned 403 and every closed page kept its kernel.
     before = _steady_kernel_count(server["pid"])
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()

@@ -4,7 +4,7 @@ An area code is a division code prefix: a city (4 digits, e.g. ``4412``), a
 county (6), a township (9) or a village (12). A user sees the rows whose
 village code starts with their area code. Every query an app runs goes
 through `area_clause` (DuckDB or raw SQL) or `scope_query` (SQLAlchemy), so
-the rule holds even when a widget is bypassed.
+the rule applies even when a widget is bypassed.
 
 Roles:
 
@@ -112,7 +112,7 @@ def area_clause(user: User, column: str = "village_code") -> tuple[str, list[str
     _check_user(user)
     if not re.match(r"^[A-Za-z_][A-Za-z0-9_.]*$", column):
         raise ParameterError(f"列名 {column!r} 无效。")
-    # Area codes are digits only, so the prefix holds no LIKE wildcard.
+    # Area codes are digits only, so the prefix contains no LIKE wildcard.
     return f"CAST({column} AS VARCHAR) LIKE ?", [user.area_code + "%"]
 
 

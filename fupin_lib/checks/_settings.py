@@ -1,7 +1,7 @@
 """Settings of the checks, the monitoring criteria and the ledger, read from
 ``parameters/checks.yaml``.
 
-The file holds settings for every province and year, a list of disabled
+The file contains settings for every province and year, a list of disabled
 checks, and overrides for a province (and optionally some years). Values are
 read as text by `load_yaml_strict` and converted to the types declared here.
 """
@@ -114,7 +114,7 @@ def load_check_config(path: str | Path | None = None) -> ChecksConfig:
     Raises
     ------
     ParameterError
-        If the file is missing, not YAML, or holds an invalid value or an
+        If the file is missing, not YAML, or contains an invalid value or an
         unknown check code.
     """
     path = Path(path) if path is not None else parameters_dir() / "checks.yaml"

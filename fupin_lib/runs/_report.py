@@ -253,7 +253,7 @@ def _problem_table(hits, items, members, households, *, county_code, year, param
             deadline=pd.to_datetime(items["deadline"]).dt.strftime("%Y-%m-%d"),
         )
     # The responsible cadre is a person's name, masked like every name in the
-    # outputs; the office that stands in for a missing cadre is not.
+    # outputs; the office named in place of a missing cadre is not.
     problems = problems.assign(
         person_masked=mask_name(problems["name"]),
         responsible=mask_name(problems["responsible"]).fillna(params.responsible_office),

@@ -155,7 +155,7 @@ def score_risk(model_dir, households, members, previous_households, previous_mem
 
     `scores` has ``household_no``, ``risk_probability``, ``risk_rank``,
     ``risk_band``, ``suggested_category`` and ``risk_reasons``; it is empty
-    (and `note` says why) when no model is saved in `model_dir`.
+    (and `note` gives the reason) when no model is saved in `model_dir`.
     """
     columns = {"household_no": "string", "risk_probability": "float64", "risk_rank": "Int64",
                "risk_band": "string", "suggested_category": "string", "risk_reasons": "string"}
