@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
+from .._arrow import fixed_width_bytes
 from ..schema import LABOR_CAPABLE_SKILLS
 from ._context import CheckContext, flag
 from ._registry import register
@@ -44,7 +44,7 @@ def id_number_info(ctx: CheckContext) -> dict[str, np.ndarray]:
         birth = np.zeros(n, dtype=np.int64)
         male = np.zeros(n, dtype=bool)
         if well_formed.any():
-            chars = _fixed_width_bytes(ids[well_formed], 18)
+            chars = fixed_width_bytes(ids[well_formed], 18)
             digits = chars[:, :17].astype(np.int64) - 48
             expected = _ID_CHECK_CHARS[(digits @ _ID_WEIGHTS) % 11]
             check_ok[well_formed] = expected == chars[:, 17]
@@ -53,19 +53,6 @@ def id_number_info(ctx: CheckContext) -> dict[str, np.ndarray]:
         return {"well_formed": well_formed, "check_ok": check_ok, "birth": birth, "male": male}
 
     return ctx.cached("id_number_info", compute)
-
-
-def _fixed_width_bytes(values: pd.Series, width: int) -> np.ndarray:
-    """View ASCII strings that all have `width` characters as a
-    ``(n, width)`` uint8 array, through the Arrow buffers without a Python
-    loop."""
-    array = pa.array(values)
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    offset_type = np.int64 if pa.types.is_large_string(array.type) else np.int32
-    offsets = np.frombuffer(array.buffers()[1], dtype=offset_type)[array.offset:array.offset + len(array) + 1]
-    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-    return data.reshape(-1, width)
 
 
 def _is_disability_certificate(ctx: CheckContext) -> np.ndarray:

@@ -19,7 +19,8 @@ import pandas as pd
 from .. import geo
 from ..schema import village_code as derive_village_code
 
-__all__ = ["year_from_text", "county_from_text", "resolve_areas", "assign_village_codes"]
+__all__ = ["year_from_text", "county_from_text", "resolve_areas", "resolve_combinations", "combination_ids",
+           "assign_village_codes", "AREA_OUTPUTS"]
 
 _YEAR_IN_TEXT = re.compile(r"(?:年度[:：]?\s*)((?:19|20)\d{2})|((?:19|20)\d{2})\s*年")
 # Title lines that name the export date rather than the data year.
@@ -157,16 +158,49 @@ def _resolve_one(combo: dict, fallback_county: str | None, city_hint: str | None
     return codes, warnings, None
 
 
-def resolve_areas(area: pd.DataFrame, *, fallback_county: str | None, city_hint: str | None
-                  ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """Resolve the division codes of every row.
+_AREA_INPUTS = ("province_code", "province", "city_code", "city", "county_code", "county",
+                "township_code", "township", "village_code")
+AREA_OUTPUTS = ("province_code", "province", "city_code", "city", "county_code", "county", "township_code", "township")
+
+
+def combination_ids(column_codes: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Number the distinct combinations of several coded columns.
 
     Parameters
     ----------
-    area : DataFrame
-        The area columns that the sheet carries (any of ``province_code``,
-        ``province``, ``city_code``, ``city``, ``county_code``, ``county``,
-        ``township_code``, ``township``, ``village_code``).
+    column_codes : list of ndarray
+        Per column, an integer code per row (as `pandas.factorize` gives).
+    n : int
+        Number of rows.
+
+    Returns
+    -------
+    ids : ndarray of intp
+        Combination number of each row.
+    first_rows : ndarray of intp
+        Per combination, the first row that has it.
+    """
+    if not column_codes:
+        return np.zeros(n, dtype=np.intp), np.zeros(min(n, 1), dtype=np.intp)
+    key = np.zeros(n, dtype=np.int64)
+    for codes in column_codes:
+        key = key * (int(codes.max(initial=-1)) + 2) + (codes + 1)
+        key = pd.factorize(key)[0].astype(np.int64)  # keeps the key below n * n
+    _, first_rows, ids = np.unique(key, return_index=True, return_inverse=True)
+    return ids.reshape(-1), first_rows
+
+
+def resolve_combinations(combos: pd.DataFrame, *, fallback_county: str | None, city_hint: str | None
+                         ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Resolve the division codes of each distinct combination of area cells.
+
+    Parameters
+    ----------
+    combos : DataFrame
+        One row per combination, with the area columns the sheet carries
+        (any of ``province_code``, ``province``, ``city_code``, ``city``,
+        ``county_code``, ``county``, ``township_code``, ``township``,
+        ``village_code``).
     fallback_county : str or None
         County from the title, the file name or ``--county``.
     city_hint : str or None
@@ -175,39 +209,56 @@ def resolve_areas(area: pd.DataFrame, *, fallback_county: str | None, city_hint:
     Returns
     -------
     codes : DataFrame
-        ``province_code``, ``province``, ``city_code``, ``city``,
-        ``county_code``, ``county``, ``township_code``, ``township``; rows
-        whose county is unknown have a missing ``county_code``.
+        Per combination, ``AREA_OUTPUTS`` as strings; a missing
+        ``county_code`` where the county is unknown.
+    warning : ndarray of object
+        Chinese warning per combination (``; ``-joined) or None.
+    reject : ndarray of object
+        Chinese reason to reject the rows, or None.
+    """
+    columns = [c for c in _AREA_INPUTS if c in combos]
+    if columns:
+        records = combos[columns].astype(object).to_dict("records")
+        combo_dicts = [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in records]
+    else:
+        combo_dicts = [{}] * max(len(combos), 1)
+    results = [_resolve_one(combo, fallback_county, city_hint) for combo in combo_dicts]
+    table = pd.DataFrame([r[0] for r in results], columns=list(AREA_OUTPUTS)).astype("string")
+    warning = np.array(["; ".join(r[1]) or None for r in results], dtype=object)
+    reject = np.array([r[2] for r in results], dtype=object)
+    return table, warning, reject
+
+
+def resolve_areas(area: pd.DataFrame, *, fallback_county: str | None, city_hint: str | None
+                  ) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Resolve the division codes of every row.
+
+    Parameters
+    ----------
+    area : DataFrame
+        The area columns that the sheet carries (see `resolve_combinations`).
+    fallback_county, city_hint : str or None
+        See `resolve_combinations`.
+
+    Returns
+    -------
+    codes : DataFrame
+        ``AREA_OUTPUTS`` per row; rows whose county is unknown have a
+        missing ``county_code``.
     warning : Series of object
-        Chinese warning per row (``; ``-joined) or None.
+        Chinese warning per row or None.
     reject : Series of object
         Chinese reason to reject the row or None.
     """
-    columns = [c for c in ("province_code", "province", "city_code", "city", "county_code", "county",
-                           "township_code", "township", "village_code") if c in area]
-    out_columns = ["province_code", "province", "city_code", "city", "county_code", "county", "township_code", "township"]
-    n = len(area)
-    if columns:
-        # Number the distinct combinations through per-column codes: cheaper
-        # than grouping a million rows of text.
-        key = np.zeros(n, dtype=np.int64)
-        for column in columns:
-            codes, uniques = pd.factorize(area[column])
-            key = key * (len(uniques) + 1) + (codes + 1)
-            key = pd.factorize(key)[0].astype(np.int64)  # keeps the key below n * n
-        _, first_rows, ids = np.unique(key, return_index=True, return_inverse=True)
-        firsts = area[columns].iloc[first_rows].astype(object)
-        combos = [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in firsts.to_dict("records")]
-    else:
-        ids = np.zeros(n, dtype=np.intp)
-        combos = [{}]
-    results = [_resolve_one(combo, fallback_county, city_hint) for combo in combos]
-    table = pd.DataFrame([r[0] for r in results], columns=out_columns).astype("string")
+    columns = [c for c in _AREA_INPUTS if c in area]
+    # Only the distinct combinations are resolved: a county has a few
+    # hundred villages however many rows it has.
+    ids, first_rows = combination_ids([pd.factorize(area[c])[0] for c in columns], len(area))
+    table, warning, reject = resolve_combinations(area[columns].iloc[first_rows], fallback_county=fallback_county,
+                                                  city_hint=city_hint)
     codes = table.iloc[ids].reset_index(drop=True)
     codes.index = area.index
-    warning = pd.Series(np.array(["; ".join(r[1]) or None for r in results], dtype=object)[ids], index=area.index)
-    reject = pd.Series(np.array([r[2] for r in results], dtype=object)[ids], index=area.index)
-    return codes, warning, reject
+    return codes, pd.Series(warning[ids], index=area.index), pd.Series(reject[ids], index=area.index)
 
 
 def assign_village_codes(villages: pd.DataFrame) -> tuple[pd.Series, list[str]]:

@@ -7,14 +7,16 @@ reason)`` records; rows are kept.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from ..schema import HOUSEHOLDS
-from ._sheets import ISSUE_COLUMNS
+from ._sheets import ISSUE_COLUMNS, ParsedTable
 from ._values import id_birth_and_sex
 
-__all__ = ["households_from_roster", "check_members"]
+__all__ = ["households_from_roster", "check_members", "MemberKeys"]
 
 
 def _warnings(frame: pd.DataFrame, table: str, column: str, values, reasons) -> pd.DataFrame:
@@ -25,7 +27,8 @@ def _warnings(frame: pd.DataFrame, table: str, column: str, values, reasons) -> 
     }, columns=ISSUE_COLUMNS)
 
 
-def households_from_roster(rows: pd.DataFrame, members: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+def households_from_roster(rows: ParsedTable, members: ParsedTable, *, sheet_id: int,
+                           keep: np.ndarray | None = None) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Build one household row per 户编号 from the rows of a flat roster.
 
     The head's row (与户主关系 = 户主) gives the household's values; without a
@@ -34,81 +37,100 @@ def households_from_roster(rows: pd.DataFrame, members: pd.DataFrame) -> tuple[p
 
     Parameters
     ----------
-    rows : DataFrame
-        Household columns of the roster rows (with ``_sheet`` and ``_pos``).
-    members : DataFrame
-        The same rows' member columns, aligned on the index.
+    rows : ParsedTable
+        Household columns of the roster rows.
+    members : ParsedTable
+        The same rows' member columns.
+    sheet_id : int
+        The sheet's number, for the warnings.
+    keep : ndarray of bool, optional
+        Rows to use; all by default.
 
     Returns
     -------
     households : DataFrame
+        One row per household with ``_pos``, the position of the row it
+        was taken from.
     warnings : list of DataFrame
     """
-    rows = rows[rows["household_no"].notna()]
-    relation = members.loc[rows.index, "relation_to_head"] if "relation_to_head" in members else \
-        pd.Series(pd.NA, index=rows.index, dtype="string")
-    is_head = (relation == "户主").fillna(False).to_numpy(dtype=bool)
+    household_codes = rows.value_codes("household_no")
+    use = household_codes >= 0
+    if keep is not None:
+        use = use & keep
+    positions = np.flatnonzero(use)
+    row_is_head = members.equals("relation_to_head", "户主")
+    is_head = row_is_head[positions]
+    household = pd.factorize(household_codes[positions])[0]  # 0..n_households-1 in order of appearance
+    n_households = int(household.max(initial=-1)) + 1
     # Per household the first head row, or the first row when there is no
     # head: sort heads first, then take the first row of each household.
-    codes, _ = pd.factorize(rows["household_no"])
-    order = np.lexsort((~is_head, codes))
-    first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]] if len(order) else order
-    households = rows.iloc[np.sort(first)].copy()
-    if "name" in members and "head_name" not in households:
-        households["head_name"] = members.loc[households.index, "name"].where(is_head_of(households, relation))
-    if "id_number" in members and "head_id_number" not in households:
-        households["head_id_number"] = members.loc[households.index, "id_number"].where(is_head_of(households, relation))
-    if "household_size" not in households:
-        sizes = rows.groupby("household_no").size()
-        households["household_size"] = households["household_no"].map(sizes).astype("Int64")
+    order = np.lexsort((~is_head, household))
+    first = order[np.r_[True, household[order][1:] != household[order][:-1]]] if len(order) else order
+    # `first` is in household order; the output keeps the sheet's order.
+    chosen = positions[np.sort(first)]
+    households = rows.frame(chosen)
+    households["_sheet"] = sheet_id
+    from_head = row_is_head[chosen]
+    if "name" in members and "head_name" not in rows:
+        households["head_name"] = members.column("name", chosen).where(from_head)
+    if "id_number" in members and "head_id_number" not in rows:
+        households["head_id_number"] = members.column("id_number", chosen).where(from_head)
+    if "household_size" not in rows:
+        sizes = np.bincount(household, minlength=n_households)
+        households["household_size"] = pd.array(sizes[household[np.sort(first)]], dtype="Int64")
 
-    warnings = [_disagreements(rows, households)]
+    chosen_row = np.empty(n_households, dtype=np.int64)
+    chosen_row[household[first]] = first
+    warnings = [_disagreements(rows, households, positions, household, chosen_row)]
     return households, warnings
 
 
-def is_head_of(households: pd.DataFrame, relation: pd.Series) -> pd.Series:
-    """Mark the household rows that come from the head's row."""
-    return (relation.loc[households.index] == "户主").fillna(False).astype(bool)
+def _disagreements(rows: ParsedTable, households: pd.DataFrame, positions: np.ndarray, household: np.ndarray,
+                   chosen_row: np.ndarray) -> pd.DataFrame:
+    """Report households whose rows disagree on a household field.
 
-
-def _disagreements(rows: pd.DataFrame, households: pd.DataFrame) -> pd.DataFrame:
-    fields = [c for c in rows.columns if c in HOUSEHOLDS.names and c not in ("household_no", "year")
-              and not c.startswith("_")]
-    if not fields:
+    The rows used are at `positions`; `household` numbers their households
+    and `chosen_row` gives, per household, the used row (an index into
+    `positions`) whose values the household took.
+    """
+    fields = [c for c in rows.names if c in HOUSEHOLDS.names and c not in ("household_no", "year")]
+    if not fields or len(positions) == 0:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
-    # One hash per row over all household fields finds the households with
-    # more than one version cheaply; only those are compared field by field.
-    hashed = pd.util.hash_pandas_object(rows[fields], index=False).to_numpy()
-    codes, households_no = pd.factorize(rows["household_no"])
-    # One key per (household, version): distinct keys per household count
-    # the versions.
-    keys = hashed ^ (codes.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    _, first_of_key = np.unique(keys, return_index=True)
-    versions = np.bincount(codes[first_of_key], minlength=len(households_no))
-    differing = households_no[versions > 1]
-    if len(differing) == 0:
+    # Each row is compared with its household's chosen row through integer
+    # codes of the values: no text is compared twice.
+    representative = chosen_row[household]
+    differs = np.zeros((len(positions), len(fields)), dtype=bool)
+    for j, field in enumerate(fields):
+        field_codes = rows.value_codes(field)[positions]
+        differs[:, j] = field_codes != field_codes[representative]
+    bad_rows = np.flatnonzero(differs.any(axis=1))
+    if len(bad_rows) == 0:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
-    subset = rows[rows["household_no"].isin(differing)]
-    counts = subset.groupby("household_no")[fields].nunique(dropna=False)
-    reasons = counts.apply(lambda row: "同一户的各行户信息不一致：" + "、".join(
-        HOUSEHOLDS.column(c).zh for c in row.index[row > 1]) + "（已按户主行导入）", axis=1)
-    chosen = households[households["household_no"].isin(differing)]
+    n_households = int(household.max()) + 1
+    by_household = np.zeros((n_households, len(fields)), dtype=bool)
+    np.logical_or.at(by_household, household[bad_rows], differs[bad_rows])
+    zh = np.array([HOUSEHOLDS.column(c).zh for c in fields], dtype=object)
+    flagged = np.unique(household[bad_rows])
+    numbers = rows.column("household_no", positions[chosen_row[flagged]]).tolist()
+    reasons = {number: "同一户的各行户信息不一致：" + "、".join(zh[by_household[h]]) + "（已按户主行导入）"
+               for number, h in zip(numbers, flagged)}
+    chosen = households[households["household_no"].isin(list(reasons))]
     return _warnings(chosen, "households", "户编号", chosen["household_no"].astype(object),
                      chosen["household_no"].map(reasons).to_numpy(dtype=object))
 
 
-def _duplicate_ids(members: pd.DataFrame) -> list[pd.DataFrame]:
+def _duplicate_ids(members: pd.DataFrame, keys: "MemberKeys") -> list[pd.DataFrame]:
     """Report IDs found in more than one household, and IDs repeated
     inside one household."""
-    known = members["id_number"].notna().to_numpy() & members["household_no"].notna().to_numpy()
+    id_codes, household_codes = keys.id_codes, keys.household_codes
+    known = (id_codes >= 0) & (household_codes >= 0)
     if not known.any():
         return []
-    id_codes, _ = pd.factorize(members["id_number"])
-    household_codes, households = pd.factorize(members["household_no"])
-    pairs = id_codes.astype(np.int64) * (len(households) + 1) + household_codes
+    n_households = int(household_codes.max()) + 1
+    pairs = id_codes.astype(np.int64) * (n_households + 1) + household_codes
     pairs = np.where(known, pairs, -1)
     distinct_pairs, pair_counts = np.unique(pairs[known], return_counts=True)
-    households_per_id = np.bincount(distinct_pairs // (len(households) + 1), minlength=id_codes.max() + 1)
+    households_per_id = np.bincount(distinct_pairs // (n_households + 1), minlength=id_codes.max() + 1)
     in_many = known & (households_per_id[np.where(known, id_codes, 0)] > 1)
     repeated_pairs = distinct_pairs[pair_counts > 1]
     in_one = known & ~in_many & np.isin(pairs, repeated_pairs)
@@ -120,14 +142,44 @@ def _duplicate_ids(members: pd.DataFrame) -> list[pd.DataFrame]:
     return warnings
 
 
-def check_members(members: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+@dataclasses.dataclass
+class MemberKeys:
+    """Integer codes of the members' 户编号 and 证件号码 (-1 where missing),
+    computed once and shared by the member checks."""
+
+    household_codes: np.ndarray
+    id_codes: np.ndarray
+
+    @classmethod
+    def of(cls, members: pd.DataFrame) -> "MemberKeys":
+        ids = members["id_number"] if "id_number" in members else pd.Series(pd.NA, index=members.index)
+        return cls(pd.factorize(members["household_no"])[0], pd.factorize(ids)[0])
+
+    def repeated(self) -> np.ndarray:
+        """Rows whose (户编号, 证件号码) pair appeared on an earlier row."""
+        n_households = int(self.household_codes.max(initial=-1)) + 2
+        pairs = self.id_codes.astype(np.int64) * n_households + (self.household_codes + 1)
+        return pd.Series(pairs).duplicated().to_numpy() & (self.id_codes >= 0)
+
+    def subset(self, mask: np.ndarray) -> "MemberKeys":
+        return MemberKeys(self.household_codes[mask], self.id_codes[mask])
+
+
+def check_members(members: pd.DataFrame, keys: MemberKeys | None = None) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """Check the members of one county and year and fill sex and birth date
     from the ID number where they are missing.
 
     Every finding is a warning and the rows are kept. The checks are: sex
     or birth date disagreeing with the ID, an ID in more than one household,
     and a household with no head, more than one head or more than one spouse.
+
+    Parameters
+    ----------
+    members : DataFrame
+    keys : MemberKeys, optional
+        Codes of the same rows, when the caller has them.
     """
+    keys = keys or MemberKeys.of(members)
     warnings = []
     if "id_number" in members:
         birth, sex = id_birth_and_sex(members["id_number"])
@@ -146,20 +198,23 @@ def check_members(members: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.DataFram
                                           [f"{zh}与证件号码不一致（按证件号码应为 {e}）" for e in expected]))
             members[column] = given.fillna(derived) if column == "sex" else given.where(given.notna(), derived)
 
-        warnings.extend(_duplicate_ids(members))
+        warnings.extend(_duplicate_ids(members, keys))
 
     if "relation_to_head" in members:
         relation = members["relation_to_head"]
-        codes, households = pd.factorize(members["household_no"])
-        heads = np.bincount(codes, weights=(relation == "户主").fillna(False).to_numpy(dtype=float),
-                            minlength=len(households))
-        spouses = np.bincount(codes, weights=(relation == "配偶").fillna(False).to_numpy(dtype=float),
-                              minlength=len(households))
-        reason = np.full(len(households), None, dtype=object)
+        codes = keys.household_codes
+        known = codes >= 0
+        n_households = int(codes.max(initial=-1)) + 1
+        codes = np.where(known, codes, 0)
+        heads = np.bincount(codes, weights=((relation == "户主").fillna(False).to_numpy(dtype=bool) & known),
+                            minlength=n_households)
+        spouses = np.bincount(codes, weights=((relation == "配偶").fillna(False).to_numpy(dtype=bool) & known),
+                              minlength=n_households)
+        reason = np.full(n_households, None, dtype=object)
         reason[spouses > 1] = "该户有两个或以上配偶"
         reason[heads > 1] = "该户有两个或以上户主"
         reason[heads == 0] = "该户没有户主"
-        row_reason = reason[codes]
+        row_reason = np.where(known, reason[codes], None)
         flagged = np.not_equal(row_reason, None)
         if flagged.any():
             rows = members[flagged]

@@ -17,8 +17,9 @@ from .._errors import InputFileError
 from ..geo import division_name
 from ..reports import write_excel
 from ..schema import TABLES
-from ._areas import assign_village_codes, county_from_text, fallback_from_path, resolve_areas, year_from_text
-from ._households import check_members, households_from_roster
+from ._areas import (assign_village_codes, combination_ids, county_from_text, fallback_from_path,
+                     resolve_combinations, year_from_text)
+from ._households import MemberKeys, check_members, households_from_roster
 from ._readers import read_sheets
 from ._schemas import validate_allowed
 from ._sheets import ISSUE_COLUMNS, SheetRows, issue_frame, parse_sheet
@@ -154,7 +155,7 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
     if missing:
         raise InputFileError(f"文件不存在或不是文件：{'、'.join(missing)}。请检查路径。", file=missing[0])
     sheets: list[SheetRows] = []
-    placements: list[tuple] = []
+    placements: list[Placement | None] = []
     refused: list[str] = []
     issues: list[pd.DataFrame] = []
     for path in paths:
@@ -179,15 +180,41 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
     return _assemble(sheets, placements, issues, refused, Path(out), replace=replace)
 
 
-def _place_rows(sheet: SheetRows, county_option, year_option, issues) -> tuple | None:
-    """Resolve the county and year of every row of a sheet.
+@dataclasses.dataclass
+class Placement:
+    """County, year and division codes of the rows of one sheet.
 
-    Returns
-    -------
-    (county_codes, years, codes) or None
-        Per-row county code (None where rejected) and year, and the resolved
-        division codes of the widest frame.
+    Attributes
+    ----------
+    county_codes : ndarray of object
+        County code per row; None where the row is rejected.
+    years : Series of Int64
+        Year per row.
+    areas : DataFrame
+        Resolved division codes (`AREA_OUTPUTS`) per distinct combination of
+        the sheet's area cells.
+    area_ids : ndarray of intp
+        Combination of each row.
     """
+
+    county_codes: np.ndarray
+    years: pd.Series
+    areas: pd.DataFrame
+    area_ids: np.ndarray
+
+    def counties(self) -> set:
+        """County codes of the rows that are not rejected."""
+        placed = np.not_equal(self.county_codes, None)
+        codes = self.areas["county_code"].to_numpy(dtype=object, na_value=None)[np.unique(self.area_ids[placed])]
+        return set(codes) - {None}
+
+    def area_rows(self, positions: np.ndarray) -> pd.DataFrame:
+        """Division codes of the rows at `positions`."""
+        return self.areas.iloc[self.area_ids[positions]].reset_index(drop=True)
+
+
+def _place_rows(sheet: SheetRows, county_option, year_option, issues) -> Placement | None:
+    """Resolve the county and year of every row of a sheet."""
     raw = sheet.raw
     if not sheet.tables:
         return None
@@ -197,39 +224,44 @@ def _place_rows(sheet: SheetRows, county_option, year_option, issues) -> tuple |
     fallback_county = title_county or county_option or path_county
     fallback_year = year_from_text(title) or year_option or path_year
 
-    widest = sheet.frames[sheet.tables[0]]
-    area = widest[[c for c in _AREA_COLUMNS if c in widest]]
-    codes, warning, reject = resolve_areas(area, fallback_county=fallback_county,
-                                           city_hint=title_county[:4] if title_county else None)
-    years = pd.Series(pd.NA, index=widest.index, dtype="Int64")
-    for frame in sheet.frames.values():
-        if "year" in frame:
-            years = years.fillna(frame["year"])
+    widest = sheet.parsed[sheet.tables[0]]
+    area_columns = [c for c in _AREA_COLUMNS if c in widest]
+    area_ids, first_rows = combination_ids([widest.value_codes(c) for c in area_columns], widest.n_rows)
+    areas, combo_warning, combo_reject = resolve_combinations(
+        widest.frame(first_rows, area_columns), fallback_county=fallback_county,
+        city_hint=title_county[:4] if title_county else None)
+    warning = combo_warning[area_ids]
+    reject = combo_reject[area_ids]
+    years = pd.Series(pd.NA, index=range(widest.n_rows), dtype="Int64")
+    for parsed in sheet.parsed.values():
+        if "year" in parsed:
+            years = years.fillna(parsed.column("year"))
     if years.isna().all() and fallback_year is None:
         raise InputFileError(
             f"无法确定文件 {raw.file}{'［' + raw.sheet + '］' if raw.sheet else ''} 的年度：表中没有“年度”列，"
             "标题行和文件名里也没有年份。请在命令中加 --year（如 --year 2020）后重新导入。",
             file=raw.file, sheet=raw.sheet)
     years = years.fillna(fallback_year)
-    bad_year = years.notna() & ~years.between(1990, 2100)
-    reject = reject.where(~bad_year.fillna(False).astype(bool), "年度无效（应为 1990–2100 之间的四位年份）")
-    no_year = years.isna()
-    reject = reject.where(~no_year, "年度为空，文件标题和命令行也没有给出年度：请填写年度列或加 --year")
+    bad_year = (years.notna() & ~years.between(1990, 2100)).fillna(False).to_numpy(dtype=bool)
+    reject = np.where(bad_year, "年度无效（应为 1990–2100 之间的四位年份）", reject)
+    no_year = years.isna().to_numpy()
+    reject = np.where(no_year, "年度为空，文件标题和命令行也没有给出年度：请填写年度列或加 --year", reject)
 
     primary = sheet.primary
     sid = sheet.sheet_id
-    has_reject = reject.notna().to_numpy()
+    has_reject = np.not_equal(reject, None)
     if has_reject.any():
         rows = np.flatnonzero(has_reject & ~sheet.rejects[primary])
-        issues.append(issue_frame(sid, rows, primary, "县/年度", "", reject.to_numpy(dtype=object)[rows], "reject"))
+        issues.append(issue_frame(sid, rows, primary, "县/年度", "", reject[rows], "reject"))
         for name in sheet.rejects:
             sheet.rejects[name] = sheet.rejects[name] | has_reject
-    has_warning = warning.notna().to_numpy()
+    has_warning = np.not_equal(warning, None)
     if has_warning.any():
         rows = np.flatnonzero(has_warning & ~sheet.rejects[primary])
-        issues.append(issue_frame(sid, rows, primary, "区划", "", warning.to_numpy(dtype=object)[rows], "warning"))
-    county_codes = codes["county_code"].astype(object).where(~has_reject, None).to_numpy(dtype=object)
-    return county_codes, years.astype("Int64"), codes
+        issues.append(issue_frame(sid, rows, primary, "区划", "", warning[rows], "warning"))
+    county_codes = areas["county_code"].to_numpy(dtype=object, na_value=None)[area_ids]
+    county_codes[has_reject] = None
+    return Placement(county_codes, years.astype("Int64"), areas, area_ids)
 
 
 def _stored(root: Path, county: str, year: int, name: str) -> bool:
@@ -241,24 +273,26 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
     for sheet, placement in zip(sheets, placements):
         if placement is None:
             continue
-        county_codes, years, codes = placement
-        for name, frame in sheet.frames.items():
+        for name, parsed in sheet.parsed.items():
             keep = ~sheet.rejects[name]
-            frame = frame.copy()
-            frame["_sheet"] = sheet.sheet_id
-            frame["county_code"] = pd.array(county_codes, dtype="string")
-            frame["year"] = years.array
-            for column in codes.columns:
-                if column in TABLES[name].names and column != "county_code":
-                    frame[column] = codes[column].where(codes[column].notna(), frame.get(column))
-            if name == "households" and "members" in sheet.frames:
-                frame, roster_warnings = households_from_roster(frame[keep], sheet.frames["members"])
+            if name == "households" and "members" in sheet.parsed:
+                frame, roster_warnings = households_from_roster(parsed, sheet.parsed["members"],
+                                                                sheet_id=sheet.sheet_id, keep=keep)
                 issues.extend(roster_warnings)
                 frame["_source"] = 1
             else:
-                frame = frame[keep]
+                # Only the kept rows are built: a rejected row never costs a copy.
+                frame = parsed.frame(None if keep.all() else np.flatnonzero(keep))
+                frame["_sheet"] = sheet.sheet_id
                 frame["_source"] = 0
-            for (county, year), group in frame.groupby(["county_code", "year"], sort=True):
+            positions = frame["_pos"].to_numpy()
+            area = placement.area_rows(positions)
+            frame["county_code"] = area["county_code"]
+            frame["year"] = placement.years.array.take(positions)
+            for column in area.columns:
+                if column in TABLES[name].names and column != "county_code":
+                    frame[column] = area[column].where(area[column].notna(), frame.get(column))
+            for (county, year), group in _by_partition(frame):
                 parts[(str(county), int(year))][name].append(group)
 
     written = []
@@ -266,7 +300,7 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
     for (county, year), tables in sorted(parts.items()):
         final = {}
         for name, frames in tables.items():
-            frame = pd.concat(frames, ignore_index=True)
+            frame = frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
             frame, table_issues = _finish_table(name, frame)
             issues.extend(table_issues)
             final[name] = frame
@@ -278,7 +312,7 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
     for county, year, final in written:
         in_partition = (all_issues["county_code"] == county) & (all_issues["year"] == year)
         file_level = all_issues["county_code"].isna() & all_issues["file"].isin(
-            [s.raw.file for s, p in zip(sheets, placements) if p is not None and county in set(p[0])])
+            [s.raw.file for s, p in zip(sheets, placements) if p is not None and county in p.counties()])
         chosen = all_issues[in_partition | file_level]
         rejects = chosen[chosen["severity"] == "reject"][_REPORT_COLUMNS]
         warnings = chosen[chosen["severity"] == "warning"][_REPORT_COLUMNS]
@@ -301,7 +335,7 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
                   "rows": {name: int(len(frame)) for name, frame in canonical.items()},
                   "n_rejects": int(len(rejects)), "n_warnings": int(len(warnings)),
                   "files": sorted((set(chosen["file"]) - {""}) | {s.raw.file for s, p in zip(sheets, placements)
-                                                         if p is not None and county in set(p[0])})}
+                                                         if p is not None and county in p.counties()})}
         path = write_clean(canonical, out, county, year, extra_files={
             "rejects.xlsx": lambda target, r=rejects, w=warnings: _write_rejects(r, w, target),
             "import_report.json": report,
@@ -321,6 +355,16 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
         rejects=all_issues[all_issues["severity"] == "reject"][_REPORT_COLUMNS].reset_index(drop=True),
         warnings=all_issues[all_issues["severity"] == "warning"][_REPORT_COLUMNS].reset_index(drop=True),
         refused_files=refused, kept_stored=kept_stored)
+
+
+def _by_partition(frame: pd.DataFrame):
+    """Split rows by county and year: ``((county, year), rows)`` pairs."""
+    counties, years = frame["county_code"], frame["year"]
+    if len(frame) and counties.notna().all() and years.notna().all() and \
+            (counties == counties.iloc[0]).all() and (years == years.iloc[0]).all():
+        # The usual file holds one county and year: no split, no copy.
+        return [((counties.iloc[0], years.iloc[0]), frame)]
+    return list(frame.groupby(["county_code", "year"], sort=True))
 
 
 def _finish_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
@@ -358,7 +402,8 @@ def _finish_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
         # The same person twice in one household is a repeated row (a file
         # imported twice, rows copied): counting it twice would double the
         # laborers, so only the first row is kept.
-        repeated = frame.duplicated(["household_no", "id_number"], keep="first") & frame["id_number"].notna()
+        keys = MemberKeys.of(frame)
+        repeated = keys.repeated()
         if repeated.any():
             rows = frame[repeated]
             issues.append(pd.DataFrame({"sheet_id": rows["_sheet"], "pos": rows["_pos"], "table": name,
@@ -366,7 +411,8 @@ def _finish_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
                                         "reason": "同一户中证件号码重复出现（重复行或重复导入），只保留第一次出现的行",
                                         "severity": "reject"}, columns=ISSUE_COLUMNS))
             frame = frame[~repeated]
-        frame, member_warnings = check_members(frame)
+            keys = keys.subset(~repeated)
+        frame, member_warnings = check_members(frame, keys)
         issues.extend(member_warnings)
 
     frame = frame.reset_index(drop=True)
@@ -415,18 +461,17 @@ def _locate_issues(sheets, placements, issues) -> pd.DataFrame:
             pos = table.loc[located, "pos"].to_numpy()
             table.loc[located, "row"] = sheet.raw.row_numbers[pos]
             if placement is not None:
-                county_codes, years, codes = placement
-                county = codes["county_code"].to_numpy(dtype=object)[pos]
+                county = placement.areas["county_code"].to_numpy(dtype=object, na_value=None)[placement.area_ids[pos]]
                 table.loc[located, "county_code"] = county
-                table.loc[located, "year"] = years.to_numpy()[pos]
+                table.loc[located, "year"] = placement.years.to_numpy()[pos]
         if placement is not None:
             # Rows that the reader could not split still belong to the file's
             # main county and year.
             unlocated = mine & ~located & table["county_code"].isna().to_numpy()
-            valid = pd.Series(placement[0]).dropna()
+            valid = pd.Series(placement.county_codes).dropna()
             if unlocated.any() and len(valid):
                 table.loc[unlocated, "county_code"] = valid.mode().iloc[0]
-                table.loc[unlocated, "year"] = int(placement[1].dropna().mode().iloc[0])
+                table.loc[unlocated, "year"] = int(placement.years.dropna().mode().iloc[0])
     # A warning on a rejected row adds nothing, so it is dropped.
     row_key = table["sheet_id"] * (1 << 32) + table["pos"]
     is_reject = (table["severity"] == "reject").to_numpy()

@@ -14,7 +14,7 @@ from ._readers import RawSheet
 from ._text import cell_to_text, unique_codes
 from ._values import parse_values
 
-__all__ = ["SheetRows", "parse_sheet", "REJECT_COLUMNS", "ISSUE_COLUMNS"]
+__all__ = ["SheetRows", "ParsedTable", "parse_sheet", "REJECT_COLUMNS", "ISSUE_COLUMNS"]
 
 # Columns whose value identifies a row: a row without a readable value is
 # rejected. The other required columns only produce warnings.
@@ -33,6 +33,73 @@ _ZH_NAMES = {name: {c.name: c.zh for c in table.columns} for name, table in TABL
 
 
 @dataclasses.dataclass
+class ParsedTable:
+    """Parsed columns of one table of a sheet, held as distinct values and
+    a code per row until the rows to keep are known.
+
+    A roster of a million people repeats a few hundred villages and a few
+    labels: building full text columns only for the rows finally kept saves
+    copying most of the text several times.
+
+    Attributes
+    ----------
+    n_rows : int
+    columns : dict of str to (ndarray or None, Series)
+        Per canonical column, the code of each row's value and the distinct
+        parsed values; codes None when the Series holds one value per row.
+    """
+
+    n_rows: int
+    columns: dict
+    _numbered: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.columns
+
+    @property
+    def names(self) -> list[str]:
+        """Canonical column names present."""
+        return list(self.columns)
+
+    def column(self, name: str, rows: np.ndarray | None = None) -> pd.Series:
+        """Values of one column, for all rows or for the row positions given."""
+        codes, values = self.columns[name]
+        if codes is None:
+            return values.reset_index(drop=True) if rows is None else values.take(rows).reset_index(drop=True)
+        return _expand(values, codes if rows is None else codes[rows])
+
+    def frame(self, rows: np.ndarray | None = None, names=None) -> pd.DataFrame:
+        """The rows given (all by default) as a DataFrame, with their
+        positions in the sheet in ``_pos``."""
+        positions = np.arange(self.n_rows, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+        data = {"_pos": positions}
+        for name in self.columns if names is None else names:
+            data[name] = self.column(name, None if rows is None else positions)
+        return pd.DataFrame(data)
+
+    def value_codes(self, name: str) -> np.ndarray:
+        """Number the values of a column, one integer per row.
+
+        Rows with equal values get equal numbers and missing values get -1,
+        as `pandas.factorize` numbers them; but the numbers come from the
+        distinct cells found while parsing, so no text is hashed again.
+        """
+        if name not in self._numbered:
+            codes, values = self.columns[name]
+            numbered = pd.factorize(values)[0]
+            self._numbered[name] = numbered if codes is None else numbered[codes]
+        return self._numbered[name]
+
+    def equals(self, name: str, value) -> np.ndarray:
+        """Mask of the rows whose value of a column equals `value`."""
+        if name not in self.columns:
+            return np.zeros(self.n_rows, dtype=bool)
+        codes, values = self.columns[name]
+        hit = (values == value).fillna(False).to_numpy(dtype=bool)
+        return hit if codes is None else hit[codes]
+
+
+@dataclasses.dataclass
 class SheetRows:
     """Canonical rows parsed from one sheet.
 
@@ -44,9 +111,8 @@ class SheetRows:
     tables : list of str
         Detected tables; the last one is the sheet's primary table (members
         for a roster), whose rows are counted.
-    frames : dict of str to DataFrame
-        Parsed rows per table, one per sheet row, with a ``_pos`` column
-        (row position in the sheet).
+    parsed : dict of str to ParsedTable
+        Parsed rows per table, one per sheet row.
     rejects : dict of str to ndarray of bool
         Rows rejected per table.
     issues : list of DataFrame
@@ -57,7 +123,7 @@ class SheetRows:
     raw: RawSheet
     sheet_id: int
     tables: list
-    frames: dict
+    parsed: dict
     rejects: dict
     issues: list
     unknown_headers: list
@@ -95,7 +161,7 @@ def parse_sheet(raw: RawSheet, sheet_id: int) -> SheetRows:
     headers = raw.layout.headers if raw.layout else []
     tables = detect_tables(headers) if raw.layout else []
     issues: list[pd.DataFrame] = []
-    frames: dict[str, pd.DataFrame] = {}
+    parsed_tables: dict[str, ParsedTable] = {}
     rejects: dict[str, np.ndarray] = {}
     unknown, duplicated = [], []
     codes_cache: dict[int, tuple] = {}
@@ -104,7 +170,7 @@ def parse_sheet(raw: RawSheet, sheet_id: int) -> SheetRows:
     for table_name in tables:
         mapping, unknown, duplicated = map_headers(headers, table_name)
         table = TABLES[table_name]
-        columns = {"_pos": np.arange(n, dtype=np.int64)}
+        columns: dict[str, tuple] = {}
         reject = np.zeros(n, dtype=bool)
         for name, position in mapping.items():
             column = table.column(name)
@@ -117,13 +183,12 @@ def parse_sheet(raw: RawSheet, sheet_id: int) -> SheetRows:
                 parsed = parse_values(uniques, column, date1904=raw.date1904, unit=header_unit(headers[position]))
                 parsed_cache[key] = (codes, uniques, parsed)
             codes, uniques, parsed = parsed_cache[key]
-            values = parsed.values.take(codes).reset_index(drop=True)
-            columns[name] = values
+            columns[name] = (codes, parsed.values)
             for extra_name, extra_values in parsed.extra.items():
                 if extra_name in table.names and extra_name not in mapping:
-                    columns[extra_name] = extra_values.take(codes).reset_index(drop=True)
+                    columns[extra_name] = (codes, extra_values)
             if name in REJECT_COLUMNS[table_name]:
-                missing = values.isna().to_numpy()
+                missing = parsed.values.isna().to_numpy()[codes]
                 blank = missing & ~parsed.has_reason[codes]
                 if blank.any():
                     rows = np.flatnonzero(blank)
@@ -133,19 +198,28 @@ def parse_sheet(raw: RawSheet, sheet_id: int) -> SheetRows:
             if first_time:
                 issues.append(_parsed_issues(sheet_id, table_name, headers[position], codes, uniques, parsed,
                                              rejects_row=name in REJECT_COLUMNS[table_name]))
-        frame = pd.DataFrame(columns)
-        if "id_type" in frame and "id_type" in mapping and "id_number" in mapping:
-            derived = parsed_cache[(mapping["id_number"], "id_number", "string")][2].extra["id_type"]
-            derived = derived.take(parsed_cache[(mapping["id_number"], "id_number", "string")][0]).reset_index(drop=True)
-            frame["id_type"] = frame["id_type"].fillna(derived)
-        frames[table_name] = frame
+        if "id_type" in mapping and "id_number" in mapping:
+            # A blank 证件类型 takes the type that the ID's length gives.
+            id_codes, _, id_parsed = parsed_cache[(mapping["id_number"], "id_number", "string")]
+            given = _expand(columns["id_type"][1], columns["id_type"][0])
+            columns["id_type"] = (None, given.fillna(_expand(id_parsed.extra["id_type"], id_codes)))
+        parsed_tables[table_name] = ParsedTable(n, columns)
         rejects[table_name] = reject
 
     for number, reason, text in raw.skipped:
         issues.append(pd.DataFrame({"sheet_id": [sheet_id], "pos": [-1], "table": [tables[-1] if tables else ""],
                                     "column": [""], "value": [text], "reason": [reason], "severity": ["reject"],
                                     "row": [number]}))
-    return SheetRows(raw, sheet_id, tables, frames, rejects, issues, unknown, duplicated)
+    return SheetRows(raw, sheet_id, tables, parsed_tables, rejects, issues, unknown, duplicated)
+
+
+def _expand(values: pd.Series, codes: np.ndarray) -> pd.Series:
+    """Give every row the parsed value of its distinct cell."""
+    if len(values) == len(codes) and np.array_equal(codes, np.arange(len(codes))):
+        # Every cell distinct (IDs, names): the distinct values are the rows,
+        # in order, since factorising numbers values by first appearance.
+        return values.reset_index(drop=True)
+    return values.take(codes).reset_index(drop=True)
 
 
 def _parsed_issues(sheet_id, table_name, header, codes, uniques, parsed, *, rejects_row) -> pd.DataFrame:
