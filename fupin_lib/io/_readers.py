@@ -39,8 +39,9 @@ class RawSheet:
         Source file path and sheet name (``""`` for CSV).
     layout : Layout or None
         The detected header; None when no header was found.
-    columns : list of ndarray of object or pyarrow.StringArray
-        Raw cells of each column, data rows only (pyarrow arrays for CSV).
+    columns : list of ndarray of object or pyarrow.DictionaryArray
+        Raw cells of each column, data rows only (dictionary-encoded Arrow
+        text for CSV).
     row_numbers : ndarray of int64
         1-based row (or line) number of each data row.
     encoding : str or None
@@ -244,10 +245,14 @@ def _read_csv(path: Path) -> RawSheet:
 
     first_line = layout.header_row + 2
     row_numbers, skipped_lines = _csv_line_numbers(data, first_line, table.num_rows, len(names), skipped_lines)
-    columns = [table.column(n) for n in names]
+    # Each block of the file has its own dictionary: one shared dictionary
+    # per column lets a value be numbered once for the whole file.
+    table = table.unify_dictionaries()
+    columns = [table.column(n).combine_chunks() for n in names]
     blank = np.ones(table.num_rows, dtype=bool)
     for column in columns:
-        blank &= pc.equal(column, "").to_numpy()
+        empty_entry = pc.equal(column.dictionary, "").to_numpy(zero_copy_only=False)
+        blank &= empty_entry[column.indices.to_numpy(zero_copy_only=False)]
     keep = ~blank
     if not keep.all():
         mask = pa.array(keep)
@@ -269,7 +274,8 @@ def _transcode(data: bytes, encoding: str, path: Path) -> tuple[bytes, str]:
 
 
 def _arrow_read(data: bytes, layout: Layout, names: list[str]):
-    """Read the rows below the header as text columns with pyarrow.
+    """Read the rows below the header as dictionary-encoded text columns
+    with pyarrow.
 
     Returns
     -------
@@ -292,7 +298,9 @@ def _arrow_read(data: bytes, layout: Layout, names: list[str]):
                                        use_threads=True, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row, newlines_in_values=True,
                                          ignore_empty_lines=True),
-        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+        # Dictionary-encoded text: the reader numbers the distinct values of
+        # each column on all cores while it parses.
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.dictionary(pa.int32(), pa.string()) for n in names},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
     return table, skipped

@@ -114,7 +114,7 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Parameters
     ----------
-    cells : ndarray of object or pyarrow array of str
+    cells : ndarray of object, or pyarrow array of str or dictionary of str
 
     Returns
     -------
@@ -124,6 +124,13 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         A Series when every cell is text.
     """
     original = cells
+    if isinstance(cells, pa.DictionaryArray) and cells.null_count == 0:
+        # Already numbered by the reader; the dictionary may hold values that
+        # no remaining row uses, which cost a parse and nothing else.
+        codes = cells.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+        return codes, cells.dictionary.to_pandas()
+    if isinstance(cells, pa.DictionaryArray):
+        cells = cells.cast(cells.type.value_type)
     if isinstance(cells, np.ndarray):
         try:
             # A column of Excel cells that are all text takes the Arrow path too.
