@@ -97,20 +97,24 @@ def _disagreements(rows: ParsedTable, households: pd.DataFrame, positions: np.nd
     if not fields or len(positions) == 0:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
     # Each row is compared with its household's chosen row through integer
-    # codes of the values: no text is compared twice.
-    representative = chosen_row[household]
-    differs = np.zeros((len(positions), len(fields)), dtype=bool)
+    # codes of the values: no text is compared twice. Rows not used compare
+    # with themselves.
+    representative = np.arange(rows.n_rows)
+    representative[positions] = positions[chosen_row[household]]
+    differs = np.zeros((rows.n_rows, len(fields)), dtype=bool, order="F")
     for j, field in enumerate(fields):
-        field_codes = rows.value_codes(field)[positions]
+        field_codes = rows.value_codes(field)
         differs[:, j] = field_codes != field_codes[representative]
     bad_rows = np.flatnonzero(differs.any(axis=1))
     if len(bad_rows) == 0:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
+    household_of_row = np.full(rows.n_rows, -1, dtype=np.int64)
+    household_of_row[positions] = household
     n_households = int(household.max()) + 1
     by_household = np.zeros((n_households, len(fields)), dtype=bool)
-    np.logical_or.at(by_household, household[bad_rows], differs[bad_rows])
+    np.logical_or.at(by_household, household_of_row[bad_rows], differs[bad_rows])
     zh = np.array([HOUSEHOLDS.column(c).zh for c in fields], dtype=object)
-    flagged = np.unique(household[bad_rows])
+    flagged = np.unique(household_of_row[bad_rows])
     numbers = rows.column("household_no", positions[chosen_row[flagged]]).tolist()
     reasons = {number: "同一户的各行户信息不一致：" + "、".join(zh[by_household[h]]) + "（已按户主行导入）"
                for number, h in zip(numbers, flagged)}

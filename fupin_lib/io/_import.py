@@ -208,9 +208,9 @@ class Placement:
         codes = self.areas["county_code"].to_numpy(dtype=object, na_value=None)[np.unique(self.area_ids[placed])]
         return set(codes) - {None}
 
-    def area_rows(self, positions: np.ndarray) -> pd.DataFrame:
-        """Division codes of the rows at `positions`."""
-        return self.areas.iloc[self.area_ids[positions]].reset_index(drop=True)
+    def area_rows(self, positions: np.ndarray, columns: list[str]) -> pd.DataFrame:
+        """Division codes (the `columns` given) of the rows at `positions`."""
+        return self.areas[columns].iloc[self.area_ids[positions]].reset_index(drop=True)
 
 
 def _place_rows(sheet: SheetRows, county_option, year_option, issues) -> Placement | None:
@@ -286,7 +286,8 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
                 frame["_sheet"] = sheet.sheet_id
                 frame["_source"] = 0
             positions = frame["_pos"].to_numpy()
-            area = placement.area_rows(positions)
+            area = placement.area_rows(positions, [c for c in placement.areas.columns
+                                                   if c == "county_code" or c in TABLES[name].names])
             frame["county_code"] = area["county_code"]
             frame["year"] = placement.years.array.take(positions)
             for column in area.columns:

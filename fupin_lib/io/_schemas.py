@@ -67,12 +67,23 @@ def validate_allowed(frame: pd.DataFrame, table_name: str) -> pd.DataFrame:
     # column.
     checked = {c.name for c in TABLES[table_name].columns if c.dtype in ("category", "ym")}
     filled = tuple(name for name in frame.columns if name in checked and frame[name].notna().any())
+    # The checks look at each value alone, so pandera sees each distinct value
+    # once and the failures are traced back to the rows that carry them.
+    values = {name: pd.Series(frame[name].unique(), dtype=frame[name].dtype).dropna() for name in filled}
+    longest = max((len(column) for column in values.values()), default=0)
+    distinct = pd.DataFrame({name: column.reset_index(drop=True).reindex(range(longest))
+                             for name, column in values.items()})
     try:
-        table_schema(table_name, filled).validate(frame, lazy=True)
+        table_schema(table_name, filled).validate(distinct, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
         value_failures = cases[cases["index"].notna() & cases["column"].notna()]
         if len(value_failures) != len(cases):
             raise
-        return value_failures[["column", "index", "failure_case"]].reset_index(drop=True)
+        rows = []
+        for column, group in value_failures.groupby("column", sort=False):
+            hit = frame[column].isin(set(group["failure_case"])).fillna(False).to_numpy(dtype=bool)
+            rows.append(pd.DataFrame({"column": column, "index": frame.index[hit],
+                                      "failure_case": frame[column][hit].to_numpy(dtype=object)}))
+        return pd.concat(rows, ignore_index=True)
     return pd.DataFrame({"column": [], "index": [], "failure_case": []})

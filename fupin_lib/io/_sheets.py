@@ -87,7 +87,13 @@ class ParsedTable:
         if name not in self._numbered:
             codes, values = self.columns[name]
             numbered = pd.factorize(values)[0]
-            self._numbered[name] = numbered if codes is None else numbered[codes]
+            if codes is None:
+                self._numbered[name] = numbered
+            elif np.array_equal(numbered, np.arange(len(numbered))):
+                # Distinct cells parsed to distinct values: the cell codes serve.
+                self._numbered[name] = codes
+            else:
+                self._numbered[name] = numbered[codes]
         return self._numbered[name]
 
     def equals(self, name: str, value) -> np.ndarray:

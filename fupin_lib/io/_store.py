@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +34,9 @@ def conform(frame: pd.DataFrame | None, table_name: str) -> pd.DataFrame:
             result[column.name] = pd.Series(missing, index=frame.index, dtype=column.pandas_dtype)
             continue
         values = frame[column.name]
-        if column.pandas_dtype == "datetime64[ns]":
+        if str(values.dtype) == column.pandas_dtype:
+            result[column.name] = values
+        elif column.pandas_dtype == "datetime64[ns]":
             result[column.name] = pd.to_datetime(values, errors="coerce").astype("datetime64[ns]")
         else:
             result[column.name] = values.astype(column.pandas_dtype)
@@ -115,14 +118,20 @@ def write_clean(tables: dict[str, pd.DataFrame], data_root: str | os.PathLike, c
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
     try:
-        for name, table in TABLES.items():
-            conform(tables.get(name), name).to_parquet(staging / table.file_name, index=False)
-        for file_name, content in (extra_files or {}).items():
-            if file_name.endswith(".json"):
-                (staging / file_name).write_text(json.dumps(content, ensure_ascii=False, indent=2, default=str),
-                                                 encoding="utf-8")
-            else:
-                content(staging / file_name)
+        frames = {name: conform(tables.get(name), name) for name in TABLES}
+        # Arrow's Parquet writer releases the GIL, so the largest tables are
+        # written in threads while the small files are written here.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            writes = [pool.submit(frame.to_parquet, staging / TABLES[name].file_name, index=False)
+                      for name, frame in sorted(frames.items(), key=lambda item: -len(item[1]))]
+            for file_name, content in (extra_files or {}).items():
+                if file_name.endswith(".json"):
+                    (staging / file_name).write_text(json.dumps(content, ensure_ascii=False, indent=2, default=str),
+                                                     encoding="utf-8")
+                else:
+                    content(staging / file_name)
+            for write in writes:
+                write.result()
         _swap_in(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
