@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import threading
 from collections import defaultdict
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from ._areas import (assign_village_codes, combination_ids, county_from_text, fa
                      resolve_combinations, year_from_text)
 from ._households import MemberKeys, check_members, households_from_roster
 from ._readers import read_sheets
-from ._schemas import validate_allowed
+from ._schemas import validate_allowed, warm_up as warm_up_schemas
 from ._sheets import ISSUE_COLUMNS, SheetRows, issue_frame, parse_sheet
 from .._paths import clean_dir
 from ._store import conform, read_table, write_clean
@@ -158,9 +159,14 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
     placements: list[Placement | None] = []
     refused: list[str] = []
     issues: list[pd.DataFrame] = []
+    # The readers parse in native code without the GIL: meanwhile a thread
+    # loads what the checks need next.
+    warming = threading.Thread(target=_warm_up, name="fupin-import-warm-up", daemon=True)
+    warming.start()
     for path in paths:
         logger.info("reading %s", path)
         for raw in read_sheets(path):
+            warming.join()
             sheet = parse_sheet(raw, len(sheets))
             sheets.append(sheet)
             issues.extend(sheet.issues)
@@ -178,6 +184,17 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
     if sheets and all(p is None for p in placements) and refused:
         raise InputFileError("没有可导入的文件：\n" + "\n".join(refused))
     return _assemble(sheets, placements, issues, refused, Path(out), replace=replace)
+
+
+def _warm_up() -> None:
+    """Load pandera and its schemas, the division table and the Excel writer."""
+    try:
+        warm_up_schemas()
+        division_name("441224")
+        county_from_text("")
+        import xlsxwriter  # noqa: F401 (loaded for rejects.xlsx)
+    except Exception:  # the import itself reports any real problem later
+        logger.exception("warming up the import failed")
 
 
 @dataclasses.dataclass

@@ -252,6 +252,9 @@ def _read_csv(path: Path) -> RawSheet:
     blank = np.ones(table.num_rows, dtype=bool)
     for column in columns:
         empty_entry = pc.equal(column.dictionary, "").to_numpy(zero_copy_only=False)
+        if not empty_entry.any():  # a column never empty: no row is blank
+            blank[:] = False
+            break
         blank &= empty_entry[column.indices.to_numpy(zero_copy_only=False)]
     keep = ~blank
     if not keep.all():

@@ -6,14 +6,30 @@ from __future__ import annotations
 import functools
 
 import pandas as pd
-import pandera.pandas as pa
 
 from ..schema import TABLES
 
-__all__ = ["table_schema", "validate_allowed"]
+__all__ = ["table_schema", "validate_allowed", "warm_up"]
+
+
+def _pandera():
+    # Imported on first use: pandera takes a fifth of a second to import,
+    # which `warm_up` spends while the reader parses the file.
+    import pandera.pandas
+
+    return pandera.pandas
+
+
+def warm_up() -> None:
+    """Import pandera, build every table's schema and register pandera's
+    backends (done on the first validation) ahead of the import's checks."""
+    for name in TABLES:
+        table_schema(name)
+    table_schema(next(iter(TABLES))).validate(pd.DataFrame(), lazy=True)
 
 
 def _multi_isin(allowed):
+    pa = _pandera()
     allowed = set(allowed)
 
     def check(series: pd.Series) -> pd.Series:
@@ -25,7 +41,7 @@ def _multi_isin(allowed):
 
 
 @functools.lru_cache(maxsize=None)
-def table_schema(table_name: str, columns: tuple[str, ...] | None = None) -> pa.DataFrameSchema:
+def table_schema(table_name: str, columns: tuple[str, ...] | None = None):
     """Return the pandera schema of a canonical table.
 
     Every column is nullable and typed by its declared dtype; category
@@ -37,7 +53,12 @@ def table_schema(table_name: str, columns: tuple[str, ...] | None = None) -> pa.
     table_name : str
     columns : tuple of str, optional
         Only these columns; all columns of the table by default.
+
+    Returns
+    -------
+    pandera.pandas.DataFrameSchema
     """
+    pa = _pandera()
     table = TABLES[table_name]
     selected = {}
     for column in table.columns:
@@ -75,7 +96,7 @@ def validate_allowed(frame: pd.DataFrame, table_name: str) -> pd.DataFrame:
                              for name, column in values.items()})
     try:
         table_schema(table_name, filled).validate(distinct, lazy=True)
-    except pa.errors.SchemaErrors as errors:
+    except _pandera().errors.SchemaErrors as errors:
         cases = errors.failure_cases
         value_failures = cases[cases["index"].notna() & cases["column"].notna()]
         if len(value_failures) != len(cases):

@@ -14,7 +14,9 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .._paths import clean_dir
 from ..schema import TABLES
@@ -30,8 +32,7 @@ def conform(frame: pd.DataFrame | None, table_name: str) -> pd.DataFrame:
     result = {}
     for column in table.columns:
         if column.name not in frame:
-            missing = pd.NaT if column.pandas_dtype == "datetime64[ns]" else pd.NA
-            result[column.name] = pd.Series(missing, index=frame.index, dtype=column.pandas_dtype)
+            result[column.name] = _missing_column(column.pandas_dtype, frame.index)
             continue
         values = frame[column.name]
         if str(values.dtype) == column.pandas_dtype:
@@ -41,6 +42,20 @@ def conform(frame: pd.DataFrame | None, table_name: str) -> pd.DataFrame:
         else:
             result[column.name] = values.astype(column.pandas_dtype)
     return pd.DataFrame(result, index=frame.index).reset_index(drop=True)
+
+
+def _missing_column(dtype: str, index: pd.Index) -> pd.Series:
+    """Return an all-missing column of `dtype` without building its values
+    one by one (pandas repeats a scalar through a take)."""
+    n = len(index)
+    if dtype == "string":
+        return pd.Series(pd.arrays.ArrowStringArray(pa.nulls(n, pa.large_string())), index=index, copy=False)
+    if dtype == "datetime64[ns]":
+        return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"), index=index, copy=False)
+    masked = {"Int64": (pd.arrays.IntegerArray, np.int64), "Float64": (pd.arrays.FloatingArray, np.float64),
+              "boolean": (pd.arrays.BooleanArray, np.bool_)}
+    array_type, numpy_dtype = masked[dtype]
+    return pd.Series(array_type(np.zeros(n, dtype=numpy_dtype), np.ones(n, dtype=bool)), index=index, copy=False)
 
 
 def read_table(data_root: str | os.PathLike, county_code: str, year: int, table: str) -> pd.DataFrame:
