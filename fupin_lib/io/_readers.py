@@ -103,17 +103,18 @@ def _sheet_from_rows(path, sheet, rows, *, date1904=False) -> RawSheet:
     data = rows[layout.header_row + 1:]
     if any(len(row) != width for row in data):
         data = [list(row[:width]) + [""] * (width - len(row)) for row in data]
-    # One contiguous array per column: the later Arrow conversion is fastest
-    # on contiguous arrays.
-    columns = [np.array(column, dtype=object) for column in zip(*data)] if data else \
-        [np.empty(0, dtype=object) for _ in range(width)]
-    blank = np.ones(len(data), dtype=bool)
-    for column in columns:
-        blank &= (column == "") | (column == None)  # noqa: E711 (element-wise comparison)
-    keep = ~blank
+    # A blank row has only "" and None. `any` in C rules out nearly every row
+    # at once; the few left (a row of zeros, say) are checked cell by cell.
+    candidates = [index for index, row in enumerate(data) if not any(row)]
+    keep = np.ones(len(data), dtype=bool)
+    keep[[index for index in candidates if all(cell == "" or cell is None for cell in data[index])]] = False
     row_numbers = np.arange(layout.header_row + 2, layout.header_row + 2 + len(data), dtype=np.int64)[keep]
-    if not keep.all():
-        columns = [column[keep] for column in columns]
+    # One two-dimensional array in one call, then a contiguous copy per
+    # column: far cheaper than transposing the lists in Python.
+    matrix = np.empty((len(data), width), dtype=object)
+    if data:
+        matrix[:] = data
+    columns = [np.ascontiguousarray(matrix[keep, position]) for position in range(width)]
     return RawSheet(str(path), sheet, layout, columns, row_numbers, date1904=date1904)
 
 

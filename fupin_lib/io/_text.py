@@ -121,9 +121,9 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes : ndarray of intp
         Position of each cell's value in `uniques`.
     uniques : ndarray of object, or Series of str
-        A Series when every cell is text.
+        A Series of text for Arrow input (CSV), an object array of the
+        cells for an object array (Excel).
     """
-    original = cells
     if isinstance(cells, pa.DictionaryArray) and cells.null_count == 0:
         # Already numbered by the reader; the dictionary may hold values that
         # no remaining row uses, which cost a parse and nothing else.
@@ -132,14 +132,10 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(cells, pa.DictionaryArray):
         cells = cells.cast(cells.type.value_type)
     if isinstance(cells, np.ndarray):
-        try:
-            # A column of Excel cells that are all text takes the Arrow path too.
-            cells = pa.array(cells, type=pa.string(), from_pandas=False)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            cells = None
-        if cells is None or cells.null_count:
-            codes, uniques = pd.factorize(pd.Series(original, dtype=object), use_na_sentinel=False)
-            return codes, np.asarray(uniques, dtype=object)
+        # Excel cells are Python objects already: hashing them (str caches
+        # its hash) is cheaper than converting them to Arrow first.
+        codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+        return codes, np.asarray(uniques, dtype=object)
 
     # Dictionary encoding in Arrow avoids building one Python object per
     # cell. Encoding one combined array is faster than unifying the
