@@ -156,6 +156,10 @@ class MemberKeys:
 
     @classmethod
     def of(cls, members: pd.DataFrame) -> "MemberKeys":
+        """Number the rows' 户编号 and 证件号码, or take the numbers of the
+        ``_household_key`` and ``_id_key`` columns when the rows carry them."""
+        if "_household_key" in members and "_id_key" in members:
+            return cls(members["_household_key"].to_numpy(), members["_id_key"].to_numpy())
         ids = members["id_number"] if "id_number" in members else pd.Series(pd.NA, index=members.index)
         return cls(pd.factorize(members["household_no"])[0], pd.factorize(ids)[0])
 

@@ -302,6 +302,10 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
                 frame = parsed.frame(None if keep.all() else np.flatnonzero(keep))
                 frame["_sheet"] = sheet.sheet_id
                 frame["_source"] = 0
+                if name == "members" and "household_no" in parsed and "id_number" in parsed:
+                    rows = frame["_pos"].to_numpy()
+                    frame["_household_key"] = parsed.value_codes("household_no")[rows]
+                    frame["_id_key"] = parsed.value_codes("id_number")[rows]
             positions = frame["_pos"].to_numpy()
             area = placement.area_rows(positions, [c for c in placement.areas.columns
                                                    if c == "county_code" or c in TABLES[name].names])
@@ -318,7 +322,12 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
     for (county, year), tables in sorted(parts.items()):
         final = {}
         for name, frames in tables.items():
-            frame = frames[0].reset_index(drop=True) if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+            if len(frames) == 1:
+                frame = frames[0].reset_index(drop=True)
+            else:
+                # Keys number values within one sheet only.
+                frame = pd.concat([f.drop(columns=["_household_key", "_id_key"], errors="ignore") for f in frames],
+                                  ignore_index=True)
             frame, table_issues = _finish_table(name, frame)
             issues.extend(table_issues)
             final[name] = frame

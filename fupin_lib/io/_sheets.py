@@ -47,10 +47,14 @@ class ParsedTable:
     columns : dict of str to (ndarray or None, Series)
         Per canonical column, the code of each row's value and the distinct
         parsed values; codes None when the Series holds one value per row.
+    distinct : set of str
+        Columns whose parsed values, apart from missing ones, are pairwise
+        distinct (see `Parsed.distinct`).
     """
 
     n_rows: int
     columns: dict
+    distinct: set = dataclasses.field(default_factory=set)
     _numbered: dict = dataclasses.field(default_factory=dict, repr=False)
 
     def __contains__(self, name: str) -> bool:
@@ -81,12 +85,16 @@ class ParsedTable:
         """Number the values of a column, one integer per row.
 
         Rows with equal values get equal numbers and missing values get -1,
-        as `pandas.factorize` numbers them; but the numbers come from the
-        distinct cells found while parsing, so no text is hashed again.
+        as with `pandas.factorize`, though not in order of appearance. The
+        numbers come from the distinct cells found while parsing, so no text
+        is hashed again.
         """
         if name not in self._numbered:
             codes, values = self.columns[name]
-            numbered = pd.factorize(values)[0]
+            if name in self.distinct:
+                numbered = np.where(values.isna().to_numpy(), -1, np.arange(len(values)))
+            else:
+                numbered = pd.factorize(values)[0]
             if codes is None:
                 self._numbered[name] = numbered
             elif np.array_equal(numbered, np.arange(len(numbered))):
@@ -177,6 +185,7 @@ def parse_sheet(raw: RawSheet, sheet_id: int) -> SheetRows:
         mapping, unknown, duplicated = map_headers(headers, table_name)
         table = TABLES[table_name]
         columns: dict[str, tuple] = {}
+        distinct: set[str] = set()
         reject = np.zeros(n, dtype=bool)
         for name, position in mapping.items():
             column = table.column(name)
@@ -190,6 +199,8 @@ def parse_sheet(raw: RawSheet, sheet_id: int) -> SheetRows:
                 parsed_cache[key] = (codes, uniques, parsed)
             codes, uniques, parsed = parsed_cache[key]
             columns[name] = (codes, parsed.values)
+            if parsed.distinct:
+                distinct.add(name)
             for extra_name, extra_values in parsed.extra.items():
                 if extra_name in table.names and extra_name not in mapping:
                     columns[extra_name] = (codes, extra_values)
@@ -209,7 +220,7 @@ def parse_sheet(raw: RawSheet, sheet_id: int) -> SheetRows:
             id_codes, _, id_parsed = parsed_cache[(mapping["id_number"], "id_number", "string")]
             given = _expand(columns["id_type"][1], columns["id_type"][0])
             columns["id_type"] = (None, given.fillna(_expand(id_parsed.extra["id_type"], id_codes)))
-        parsed_tables[table_name] = ParsedTable(n, columns)
+        parsed_tables[table_name] = ParsedTable(n, columns, distinct)
         rejects[table_name] = reject
 
     for number, reason, text in raw.skipped:

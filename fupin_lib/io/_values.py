@@ -51,12 +51,16 @@ class Parsed:
         Whether the reason makes the row unimportable.
     extra : dict of str to Series
         Values derived on the way, e.g. ``id_type`` from the ID's length.
+    distinct : bool
+        The values that are not missing are pairwise distinct, so they can
+        be numbered without hashing.
     """
 
     values: pd.Series
     reason: np.ndarray
     reject: np.ndarray
     extra: dict = dataclasses.field(default_factory=dict)
+    distinct: bool = False
 
     @property
     def has_reason(self) -> np.ndarray:
@@ -322,8 +326,11 @@ def parse_id_numbers(uniques: np.ndarray) -> Parsed:
     # the import.
     text = to_arrow(uniques_to_text(uniques))
     n = len(text)
+    # Distinct cells of text give distinct IDs when no clean-up changed them.
+    unchanged = isinstance(uniques, pd.Series) and bool(pc.all(pc.equal(text, to_arrow(uniques))).as_py() or n == 0)
     resident = _matches(text, r"^\d{17}[\dX]$")
     if not resident.all():
+        unchanged = False
         # Quotes that keep Excel from turning the ID into a number, spaces
         # inside and a lower-case x: rare, so cleaned only when present.
         text = pc.utf8_upper(pc.replace_substring_regex(text, r"^'|\s", ""))
@@ -373,7 +380,7 @@ def parse_id_numbers(uniques: np.ndarray) -> Parsed:
     kind[~usable] = 0
     id_type = pa.DictionaryArray.from_arrays(
         pa.array(kind, mask=kind == 0), pa.array(["", "居民身份证", "残疾人证"])).cast(pa.large_string())
-    return Parsed(values, reason, reject, extra={"id_type": string_series(id_type)})
+    return Parsed(values, reason, reject, extra={"id_type": string_series(id_type)}, distinct=unchanged)
 
 
 def id_birth_and_sex(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
