@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,7 @@ from ._readers import read_sheets
 from ._schemas import validate_allowed, warm_up as warm_up_schemas
 from ._sheets import ISSUE_COLUMNS, SheetRows, issue_frame, parse_sheet
 from .._paths import clean_dir
-from ._store import conform, read_table, write_clean
+from ._store import CleanFolder, conform
 
 __all__ = ["ImportReport", "import_files"]
 
@@ -281,10 +282,6 @@ def _place_rows(sheet: SheetRows, county_option, year_option, issues) -> Placeme
     return Placement(county_codes, years.astype("Int64"), areas, area_ids)
 
 
-def _stored(root: Path, county: str, year: int, name: str) -> bool:
-    return (clean_dir(root, county, year) / TABLES[name].file_name).exists()
-
-
 def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool = False) -> ImportReport:
     parts: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for sheet, placement in zip(sheets, placements):
@@ -317,61 +314,58 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
             for (county, year), group in _by_partition(frame):
                 parts[(str(county), int(year))][name].append(group)
 
-    written = []
+    # Each table is checked and written as soon as its rows are known, two
+    # at a time: much of the work is in Arrow and NumPy, which release the
+    # GIL. The folders replace the stored ones only once all is written.
+    folders: dict[tuple, CleanFolder] = {}
     kept_stored: list[str] = []
-    for (county, year), tables in sorted(parts.items()):
-        final = {}
-        for name, frames in tables.items():
-            if len(frames) == 1:
-                frame = frames[0].reset_index(drop=True)
-            else:
-                # Keys number values within one sheet only.
-                frame = pd.concat([f.drop(columns=["_household_key", "_id_key"], errors="ignore") for f in frames],
-                                  ignore_index=True)
-            frame, table_issues = _finish_table(name, frame)
-            issues.extend(table_issues)
-            final[name] = frame
-        written.append((county, year, final))
-
-    all_issues = _locate_issues(sheets, placements, issues)
-    stats = _stats(sheets, placements, all_issues)
     rows = []
-    for county, year, final in written:
-        in_partition = (all_issues["county_code"] == county) & (all_issues["year"] == year)
-        file_level = all_issues["county_code"].isna() & all_issues["file"].isin(
-            [s.raw.file for s, p in zip(sheets, placements) if p is not None and county in p.counties()])
-        chosen = all_issues[in_partition | file_level]
-        rejects = chosen[chosen["severity"] == "reject"][_REPORT_COLUMNS]
-        warnings = chosen[chosen["severity"] == "warning"][_REPORT_COLUMNS]
-        # A table this import does not provide keeps what is stored, so that
-        # importing a county's verification records alone never wipes its roster.
-        # A table the import would shrink to less than half is kept too, unless
-        # the user asked to replace it: a wrong or damaged file must not wipe
-        # what was imported before.
-        if not replace:
-            for name in list(final):
-                stored = read_table(out, county, year, name) if _stored(out, county, year, name) else None
-                if stored is not None and len(final[name]) * 2 < len(stored):
-                    kept_stored.append(
-                        f"{county} {year} 年{TABLES[name].zh}：本次只导入 {len(final[name])} 行，原有 {len(stored)} 行，"
-                        f"少于一半，已保留原有数据。确认要替换，请加 --replace 重新导入。")
-                    del final[name]
-        kept = [name for name in TABLES if name not in final and _stored(out, county, year, name)]
-        canonical = {name: final[name] if name in final else read_table(out, county, year, name) for name in TABLES}
-        report = {"county_code": county, "year": year, "kept_tables": kept,
-                  "rows": {name: int(len(frame)) for name, frame in canonical.items()},
-                  "n_rejects": int(len(rejects)), "n_warnings": int(len(warnings)),
-                  "files": sorted((set(chosen["file"]) - {""}) | {s.raw.file for s, p in zip(sheets, placements)
-                                                         if p is not None and county in p.counties()})}
-        path = write_clean(canonical, out, county, year, extra_files={
-            "rejects.xlsx": lambda target, r=rejects, w=warnings: _write_rejects(r, w, target),
-            "import_report.json": report,
-        })
-        rows.append({"county_code": county, "year": year, "path": str(path),
-                     **{name: int(len(frame)) for name, frame in canonical.items()}})
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            staged = {}
+            for (county, year), tables in sorted(parts.items()):
+                folder = folders[(county, year)] = CleanFolder(out, county, year)
+                staged[(county, year)] = {name: pool.submit(_finish_and_stage, folder, name, frames, replace)
+                                          for name, frames in tables.items()}
+            for (county, year), futures in staged.items():
+                for name, future in futures.items():
+                    table_issues, kept_message = future.result()
+                    issues.extend(table_issues)
+                    if kept_message:
+                        kept_stored.append(kept_message)
+
+        all_issues = _locate_issues(sheets, placements, issues)
+        stats = _stats(sheets, placements, all_issues)
+        for (county, year), folder in folders.items():
+            in_partition = (all_issues["county_code"] == county) & (all_issues["year"] == year)
+            files = [s.raw.file for s, p in zip(sheets, placements) if p is not None and county in p.counties()]
+            file_level = all_issues["county_code"].isna() & all_issues["file"].isin(files)
+            chosen = all_issues[in_partition | file_level]
+            rejects = chosen[chosen["severity"] == "reject"][_REPORT_COLUMNS]
+            warnings = chosen[chosen["severity"] == "warning"][_REPORT_COLUMNS]
+            # A table this import does not provide keeps what is stored, so that
+            # importing a county's verification records alone never wipes its roster.
+            # So does a table kept by the shrink guard in `_finish_and_stage`.
+            kept = [name for name in TABLES if name not in folder.rows and folder.keep_table(name)]
+            for name in TABLES:
+                if name not in folder.rows:
+                    folder.write_table(name, None)
+            report = {"county_code": county, "year": year, "kept_tables": kept,
+                      "rows": {name: int(folder.rows[name]) for name in TABLES},
+                      "n_rejects": int(len(rejects)), "n_warnings": int(len(warnings)),
+                      "files": sorted((set(chosen["file"]) - {""}) | set(files))}
+            folder.write_file("rejects.xlsx", lambda target, r=rejects, w=warnings: _write_rejects(r, w, target))
+            folder.write_file("import_report.json", report)
+        for (county, year), folder in folders.items():
+            path = folder.commit()
+            rows.append({"county_code": county, "year": year, "path": str(path),
+                         **{name: int(folder.rows[name]) for name in TABLES}})
+    finally:
+        for folder in folders.values():
+            folder.discard()  # a no-op for the folders already committed
 
     unassigned = all_issues[all_issues["county_code"].isna()]
-    if not written and len(unassigned):
+    if not folders and len(unassigned):
         target = out / UNASSIGNED
         target.mkdir(parents=True, exist_ok=True)
         _write_rejects(unassigned[unassigned["severity"] == "reject"][_REPORT_COLUMNS],
@@ -384,6 +378,15 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
         refused_files=refused, kept_stored=kept_stored)
 
 
+def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stack the rows of one table and partition taken from several sheets."""
+    if len(frames) == 1:
+        return frames[0].reset_index(drop=True)
+    # The member keys number values within one sheet only.
+    return pd.concat([frame.drop(columns=["_household_key", "_id_key"], errors="ignore") for frame in frames],
+                     ignore_index=True)
+
+
 def _by_partition(frame: pd.DataFrame):
     """Split rows by county and year: ``((county, year), rows)`` pairs."""
     counties, years = frame["county_code"], frame["year"]
@@ -392,6 +395,30 @@ def _by_partition(frame: pd.DataFrame):
         # The usual file holds one county and year: no split, no copy.
         return [((counties.iloc[0], years.iloc[0]), frame)]
     return list(frame.groupby(["county_code", "year"], sort=True))
+
+
+def _finish_and_stage(folder: CleanFolder, name: str, frames: list[pd.DataFrame], replace: bool
+                      ) -> tuple[list, str | None]:
+    """Check one table of one county-year and write it into `folder`.
+
+    A table the import would shrink to less than half of what is stored is
+    not written, unless `replace`: a wrong or damaged file must not wipe
+    what was imported before.
+
+    Returns
+    -------
+    issues : list of DataFrame
+    kept_message : str or None
+        Chinese message when the stored table was kept.
+    """
+    frame, issues = _finish_table(name, _combine(frames))
+    stored = folder.stored_rows(name)
+    if not replace and stored is not None and len(frame) * 2 < stored:
+        county, year = folder.target.parent.name, folder.target.name
+        return issues, (f"{county} {year} 年{TABLES[name].zh}：本次只导入 {len(frame)} 行，原有 {stored} 行，"
+                        f"少于一半，已保留原有数据。确认要替换，请加 --replace 重新导入。")
+    folder.write_table(name, frame)
+    return issues, None
 
 
 def _finish_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:

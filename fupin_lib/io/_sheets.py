@@ -4,6 +4,7 @@ every problem with the place where it sits."""
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -76,10 +77,12 @@ class ParsedTable:
         """The rows given (all by default) as a DataFrame, with their
         positions in the sheet in ``_pos``."""
         positions = np.arange(self.n_rows, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
-        data = {"_pos": positions}
-        for name in self.columns if names is None else names:
-            data[name] = self.column(name, None if rows is None else positions)
-        return pd.DataFrame(data)
+        names = list(self.columns if names is None else names)
+        # Arrow's take runs without the GIL, so two threads build the text
+        # columns of a large table about twice as fast.
+        with ThreadPoolExecutor(max_workers=2 if len(positions) > 100_000 else 1) as pool:
+            built = pool.map(lambda name: self.column(name, None if rows is None else positions), names)
+            return pd.DataFrame({"_pos": positions, **dict(zip(names, built))})
 
     def value_codes(self, name: str) -> np.ndarray:
         """Number the values of a column, one integer per row.

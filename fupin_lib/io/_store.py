@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .._paths import clean_dir
 from ..schema import TABLES
 
-__all__ = ["conform", "read_table", "available_partitions", "write_clean"]
+__all__ = ["conform", "read_table", "available_partitions", "write_clean", "CleanFolder"]
 
 
 def conform(frame: pd.DataFrame | None, table_name: str) -> pd.DataFrame:
@@ -106,6 +107,66 @@ def available_partitions(data_root: str | os.PathLike) -> pd.DataFrame:
     return frame.astype({"county_code": "string", "year": "int64"})
 
 
+class CleanFolder:
+    """A county-year folder being written.
+
+    Files go into a temporary sibling folder, which replaces the old folder
+    by renames on `commit`, so a reader sees either the old or the new
+    folder and never a mixture. Tables may be written from several threads.
+
+    Parameters
+    ----------
+    data_root : path-like
+    county_code : str
+    year : int
+    """
+
+    def __init__(self, data_root: str | os.PathLike, county_code: str, year: int):
+        self.target = clean_dir(data_root, county_code, year)
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".partial",
+                                             dir=self.target.parent))
+        self.rows: dict[str, int] = {}
+
+    def stored_rows(self, table: str) -> int | None:
+        """Row count of a table in the folder as it is now; None when absent."""
+        path = self.target / TABLES[table].file_name
+        return pq.read_metadata(path).num_rows if path.exists() else None
+
+    def write_table(self, table: str, frame: pd.DataFrame | None) -> None:
+        """Write a table (empty when `frame` is None) in canonical columns."""
+        frame = conform(frame, table)
+        frame.to_parquet(self.staging / TABLES[table].file_name, index=False)
+        self.rows[table] = len(frame)
+
+    def keep_table(self, table: str) -> bool:
+        """Carry the stored table over unchanged; False when there is none."""
+        rows = self.stored_rows(table)
+        if rows is None:
+            return False
+        shutil.copyfile(self.target / TABLES[table].file_name, self.staging / TABLES[table].file_name)
+        self.rows[table] = rows
+        return True
+
+    def write_file(self, file_name: str, content) -> None:
+        """Write a further file: a JSON-ready object for a ``.json`` name,
+        else a callable that writes the file at the path it receives."""
+        if file_name.endswith(".json"):
+            (self.staging / file_name).write_text(json.dumps(content, ensure_ascii=False, indent=2, default=str),
+                                                  encoding="utf-8")
+        else:
+            content(self.staging / file_name)
+
+    def commit(self) -> Path:
+        """Replace the folder with the written one and return its path."""
+        _swap_in(self.staging, self.target)
+        return self.target
+
+    def discard(self) -> None:
+        """Remove the written files and leave the folder as it was."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
 def write_clean(tables: dict[str, pd.DataFrame], data_root: str | os.PathLike, county_code: str, year: int, *,
                 extra_files: dict[str, object] | None = None) -> Path:
     """Write the canonical tables of one county and year, replacing the
@@ -129,29 +190,21 @@ def write_clean(tables: dict[str, pd.DataFrame], data_root: str | os.PathLike, c
     Path
         The county-year folder.
     """
-    target = clean_dir(data_root, county_code, year)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    folder = CleanFolder(data_root, county_code, year)
     try:
-        frames = {name: conform(tables.get(name), name) for name in TABLES}
         # Arrow's Parquet writer releases the GIL, so the largest tables are
         # written in threads while the small files are written here.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            writes = [pool.submit(frame.to_parquet, staging / TABLES[name].file_name, index=False)
-                      for name, frame in sorted(frames.items(), key=lambda item: -len(item[1]))]
+            writes = [pool.submit(folder.write_table, name, tables.get(name))
+                      for name in sorted(TABLES, key=lambda name: -len(tables.get(name, ())))]
             for file_name, content in (extra_files or {}).items():
-                if file_name.endswith(".json"):
-                    (staging / file_name).write_text(json.dumps(content, ensure_ascii=False, indent=2, default=str),
-                                                     encoding="utf-8")
-                else:
-                    content(staging / file_name)
+                folder.write_file(file_name, content)
             for write in writes:
                 write.result()
-        _swap_in(staging, target)
+        return folder.commit()
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        folder.discard()
         raise
-    return target
 
 
 def _swap_in(staging: Path, target: Path) -> None:
