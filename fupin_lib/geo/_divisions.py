@@ -42,7 +42,8 @@ def divisions() -> pd.DataFrame:
 @functools.lru_cache(maxsize=1)
 def _names_by_code() -> dict[str, str]:
     table = divisions()
-    return dict(zip(table["code"], table["name"]))
+    # tolist() converts in one pass: iterating Arrow-backed Series is slow.
+    return dict(zip(table["code"].tolist(), table["name"].tolist()))
 
 
 def level_of(code: str) -> Level:

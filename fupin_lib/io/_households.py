@@ -128,8 +128,8 @@ def _duplicate_ids(members: pd.DataFrame, keys: "MemberKeys") -> list[pd.DataFra
     inside one household."""
     id_codes, household_codes = keys.id_codes, keys.household_codes
     known = (id_codes >= 0) & (household_codes >= 0)
-    if not known.any():
-        return []
+    if not known.any() or np.bincount(id_codes[known]).max() < 2:
+        return []  # every ID once: the usual case, found without sorting
     n_households = int(household_codes.max()) + 1
     pairs = id_codes.astype(np.int64) * (n_households + 1) + household_codes
     pairs = np.where(known, pairs, -1)

@@ -118,8 +118,9 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Returns
     -------
-    codes : ndarray of intp
-        Position of each cell's value in `uniques`.
+    codes : ndarray of int
+        Position of each cell's value in `uniques` (int32 from a dictionary
+        array, intp otherwise).
     uniques : ndarray of object, or Series of str
         A Series of text for Arrow input (CSV), an object array of the
         cells for an object array (Excel).
@@ -127,8 +128,7 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(cells, pa.DictionaryArray) and cells.null_count == 0:
         # Already numbered by the reader; the dictionary may hold values that
         # no remaining row uses, which cost a parse and nothing else.
-        codes = cells.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
-        return codes, cells.dictionary.to_pandas()
+        return cells.indices.to_numpy(zero_copy_only=False), cells.dictionary.to_pandas()
     if isinstance(cells, pa.DictionaryArray):
         cells = cells.cast(cells.type.value_type)
     if isinstance(cells, np.ndarray):

@@ -37,6 +37,10 @@ _NUMBER_PRECISION_LOST = ("该编号在源文件中已被 Excel 存成数字，�
                           "请在源系统中把该列设为文本后重新导出")
 
 
+# Below this many distinct values, numbering them by hashing costs nothing.
+_SMALL_DISTINCT = 10_000
+
+
 @dataclasses.dataclass
 class Parsed:
     """Parsed distinct values of one column.
@@ -130,12 +134,15 @@ def _parse_strings(uniques, column) -> Parsed:
         reason[lost] = _NUMBER_PRECISION_LOST
         reject[lost] = True
         text = text.str.replace(r"^'", "", regex=True)
+    # Distinct cells of text give distinct values when no clean-up changed them.
+    distinct = isinstance(uniques, pd.Series) and len(text) > _SMALL_DISTINCT and bool(
+        pc.all(pc.equal(to_arrow(text), to_arrow(uniques))).as_py())
     values = text.where(text != "", None).astype("string")
     if column.name.endswith("_code"):
         bad = values.notna() & ~values.str.fullmatch(r"\d+").fillna(False).astype(bool) & ~pd.Series(reject)
         reason[bad.to_numpy()] = "区划代码应为数字"
         values = values.where(~bad, None)
-    return Parsed(values, reason, reject)
+    return Parsed(values, reason, reject, distinct=distinct)
 
 
 def _parse_numbers(uniques, column, unit) -> Parsed:
