@@ -68,7 +68,7 @@ def households_from_roster(rows: ParsedTable, members: ParsedTable, *, sheet_id:
     first = order[np.r_[True, household[order][1:] != household[order][:-1]]] if len(order) else order
     # `first` is in household order; the output keeps the sheet's order.
     chosen = positions[np.sort(first)]
-    households = rows.frame(chosen)
+    households = rows.frame(chosen, categories=rows.passed_through())
     households["_sheet"] = sheet_id
     from_head = row_is_head[chosen]
     if "name" in members and "head_name" not in rows:

@@ -296,7 +296,7 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
                 frame["_source"] = 1
             else:
                 # Only the kept rows are built: a rejected row never costs a copy.
-                frame = parsed.frame(None if keep.all() else np.flatnonzero(keep))
+                frame = parsed.frame(None if keep.all() else np.flatnonzero(keep), categories=parsed.passed_through())
                 frame["_sheet"] = sheet.sheet_id
                 frame["_source"] = 0
                 if name == "members" and "household_no" in parsed and "id_number" in parsed:
@@ -470,7 +470,7 @@ def _finish_table(name: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list]:
         issues.extend(member_warnings)
 
     frame = frame.reset_index(drop=True)
-    typed = conform(frame, name)
+    typed = conform(frame, name, keep_categories=True)
     failures = validate_allowed(typed, name)
     if len(failures):
         zh = {c.name: c for c in TABLES[name].columns}

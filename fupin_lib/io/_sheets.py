@@ -15,7 +15,7 @@ from ._readers import RawSheet
 from ._text import cell_to_text, unique_codes
 from ._values import parse_values
 
-__all__ = ["SheetRows", "ParsedTable", "parse_sheet", "REJECT_COLUMNS", "ISSUE_COLUMNS"]
+__all__ = ["SheetRows", "ParsedTable", "TEXT_COLUMNS", "parse_sheet", "REJECT_COLUMNS", "ISSUE_COLUMNS"]
 
 # Columns whose value identifies a row: a row without a readable value is
 # rejected. The other required columns only produce warnings.
@@ -31,6 +31,14 @@ REJECT_COLUMNS = {
 ISSUE_COLUMNS = ["sheet_id", "pos", "table", "column", "value", "reason", "severity"]
 
 _ZH_NAMES = {name: {c.name: c.zh for c in table.columns} for name, table in TABLES.items()}
+
+
+# Columns that the checks after parsing compare with, fill from or combine
+# with other text: they are always built as text. The importer passes the
+# other text columns through to Parquet as categories.
+TEXT_COLUMNS = frozenset({"household_no", "id_number", "head_id_number", "sex", "id_type", "village", "village_code",
+                          "province_code", "province", "city_code", "city", "county_code", "county",
+                          "township_code", "township"})
 
 
 @dataclasses.dataclass
@@ -66,22 +74,39 @@ class ParsedTable:
         """Canonical column names present."""
         return list(self.columns)
 
-    def column(self, name: str, rows: np.ndarray | None = None) -> pd.Series:
-        """Values of one column, for all rows or for the row positions given."""
+    def column(self, name: str, rows: np.ndarray | None = None, *, as_category: bool = False) -> pd.Series:
+        """Values of one column, for all rows or for the row positions given.
+
+        With `as_category`, a text column that repeats its values is returned
+        as a ``category`` Series built from the codes, without copying text.
+        """
         codes, values = self.columns[name]
         if codes is None:
             return values.reset_index(drop=True) if rows is None else values.take(rows).reset_index(drop=True)
-        return _expand(values, codes if rows is None else codes[rows])
+        row_codes = codes if rows is None else codes[rows]
+        if as_category and str(values.dtype) == "string" and len(values) * 2 < self.n_rows:
+            value_codes, categories = pd.factorize(values)
+            return pd.Series(pd.Categorical.from_codes(value_codes[row_codes], categories=categories))
+        return _expand(values, row_codes)
 
-    def frame(self, rows: np.ndarray | None = None, names=None) -> pd.DataFrame:
+    def passed_through(self) -> list[str]:
+        """Columns outside `TEXT_COLUMNS`, which may come as categories."""
+        return [name for name in self.columns if name not in TEXT_COLUMNS]
+
+    def frame(self, rows: np.ndarray | None = None, names=None, *, categories=()) -> pd.DataFrame:
         """The rows given (all by default) as a DataFrame, with their
-        positions in the sheet in ``_pos``."""
+        positions in the sheet in ``_pos``.
+
+        The text columns named in `categories` come as ``category`` Series
+        when they repeat their values (see `column`).
+        """
         positions = np.arange(self.n_rows, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
         names = list(self.columns if names is None else names)
         # Arrow's take runs without the GIL, so two threads build the text
         # columns of a large table about twice as fast.
         with ThreadPoolExecutor(max_workers=2 if len(positions) > 100_000 else 1) as pool:
-            built = pool.map(lambda name: self.column(name, None if rows is None else positions), names)
+            built = pool.map(lambda name: self.column(name, None if rows is None else positions,
+                                                      as_category=name in categories), names)
             return pd.DataFrame({"_pos": positions, **dict(zip(names, built))})
 
     def value_codes(self, name: str) -> np.ndarray:

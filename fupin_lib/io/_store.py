@@ -25,9 +25,14 @@ from ..schema import TABLES
 __all__ = ["conform", "read_table", "available_partitions", "write_clean", "CleanFolder"]
 
 
-def conform(frame: pd.DataFrame | None, table_name: str) -> pd.DataFrame:
+def conform(frame: pd.DataFrame | None, table_name: str, *, keep_categories: bool = False) -> pd.DataFrame:
     """Return `frame` with exactly the canonical columns of the table, in
-    declared order and dtypes; missing columns are added empty."""
+    declared order and dtypes; missing columns are added empty.
+
+    With `keep_categories`, text columns of the ``category`` dtype stay so:
+    the importer writes them to Parquet as dictionaries without building the
+    text, and `read_table` turns them back into ``string``.
+    """
     table = TABLES[table_name]
     frame = pd.DataFrame(index=range(0)) if frame is None else frame
     result = {}
@@ -36,7 +41,8 @@ def conform(frame: pd.DataFrame | None, table_name: str) -> pd.DataFrame:
             result[column.name] = _missing_column(column.pandas_dtype, frame.index)
             continue
         values = frame[column.name]
-        if str(values.dtype) == column.pandas_dtype:
+        if str(values.dtype) == column.pandas_dtype or (
+                keep_categories and column.pandas_dtype == "string" and isinstance(values.dtype, pd.CategoricalDtype)):
             result[column.name] = values
         elif column.pandas_dtype == "datetime64[ns]":
             result[column.name] = pd.to_datetime(values, errors="coerce").astype("datetime64[ns]")
@@ -135,7 +141,7 @@ class CleanFolder:
 
     def write_table(self, table: str, frame: pd.DataFrame | None) -> None:
         """Write a table (empty when `frame` is None) in canonical columns."""
-        frame = conform(frame, table)
+        frame = conform(frame, table, keep_categories=True)
         frame.to_parquet(self.staging / TABLES[table].file_name, index=False)
         self.rows[table] = len(frame)
 
