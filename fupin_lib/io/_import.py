@@ -160,9 +160,11 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
     placements: list[Placement | None] = []
     refused: list[str] = []
     issues: list[pd.DataFrame] = []
-    # The readers parse in native code without the GIL: meanwhile a thread
-    # loads what the checks need next.
-    warming = threading.Thread(target=_warm_up, name="fupin-import-warm-up", daemon=True)
+    # calamine parses a workbook on one core without the GIL: meanwhile a
+    # thread loads what the checks need next. pyarrow's CSV reader already
+    # keeps both cores busy, so CSV files load these when first used.
+    excel = any(path.suffix.lower() in (".xlsx", ".xlsm", ".xls") for path in paths)
+    warming = threading.Thread(target=_warm_up if excel else _no_warm_up, name="fupin-import-warm-up", daemon=True)
     warming.start()
     for path in paths:
         logger.info("reading %s", path)
@@ -196,6 +198,10 @@ def _warm_up() -> None:
         import xlsxwriter  # noqa: F401 (loaded for rejects.xlsx)
     except Exception:  # the import itself reports any real problem later
         logger.exception("warming up the import failed")
+
+
+def _no_warm_up() -> None:
+    pass
 
 
 @dataclasses.dataclass
