@@ -258,3 +258,43 @@ def test_unique_codes_round_trip(cells):
     assert len(codes) == len(cells)
     decoded = [cell_to_text(np.asarray(uniques, dtype=object)[c]) for c in codes]
     assert decoded == [cell_to_text(cell) for cell in cells]
+
+
+def test_code_columns_match_per_column_factorize():
+    from fupin_lib.io._text import code_columns
+
+    matrix = np.array([["a", 1.0, ""], ["b", 1.0, "a"], ["a", 2.0, None]], dtype=object)
+    columns = code_columns(matrix)
+    for position, coded in enumerate(columns):
+        codes, uniques = pd.factorize(matrix[:, position], use_na_sentinel=False)
+        assert coded.codes.tolist() == codes.tolist()
+        assert pd.Index(coded.uniques).equals(pd.Index(uniques))
+
+
+def test_code_columns_refuse_bool_cells():
+    from fupin_lib.io._text import code_columns
+
+    # True == 1 in Python: hashed together, one column's bool would replace
+    # the other column's number.
+    matrix = np.array([[True, 1], [False, 2]], dtype=object)
+    assert code_columns(matrix) is None
+
+
+def test_import_keeps_bool_and_number_cells_apart(tmp_path):
+    from test_io_import import roster_rows, write_xlsx
+
+    from fupin_lib.io import import_files, read_table
+
+    rows = roster_rows()
+    for row in rows:
+        # Boolean cells, True in household 1 before the number 1 in 人数 of
+        # household 2: hashed together, the 1 would read as True.
+        row[-1] = row[3] == "44122400001"
+    path = write_xlsx(tmp_path / "roster.xlsx", rows)
+    import_files([path], out=tmp_path / "clean")
+    households = read_table(tmp_path / "clean", "441224", 2020, "households").set_index("household_no")
+    assert households.loc["44122400002", "household_size"] == 1
+    assert households.loc["44122400001", "household_size"] == 3
+    dibao = read_table(tmp_path / "clean", "441224", 2020, "members").groupby("household_no")["dibao"].agg(list)
+    assert dibao["44122400002"] == [False]
+    assert dibao["44122400001"] == [True, True, True]

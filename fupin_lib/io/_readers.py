@@ -20,6 +20,7 @@ import numpy as np
 
 from .._errors import InputFileError
 from ._layout import HEADER_SCAN_ROWS, Layout, detect_header
+from ._text import code_columns
 
 __all__ = ["RawSheet", "read_sheets", "decode_csv_bytes"]
 
@@ -39,9 +40,10 @@ class RawSheet:
         Source file path and sheet name (``""`` for CSV).
     layout : Layout or None
         The detected header; None when no header was found.
-    columns : list of ndarray of object or pyarrow.DictionaryArray
-        Raw cells of each column, data rows only (dictionary-encoded Arrow
-        text for CSV).
+    columns : list of CodedCells, ndarray of object or pyarrow.DictionaryArray
+        Raw cells of each column, data rows only: numbered cells for Excel
+        (object arrays when a cell is a bool), dictionary-encoded Arrow text
+        for CSV.
     row_numbers : ndarray of int64
         1-based row (or line) number of each data row.
     encoding : str or None
@@ -109,12 +111,16 @@ def _sheet_from_rows(path, sheet, rows, *, date1904=False) -> RawSheet:
     keep = np.ones(len(data), dtype=bool)
     keep[[index for index in candidates if all(cell == "" or cell is None for cell in data[index])]] = False
     row_numbers = np.arange(layout.header_row + 2, layout.header_row + 2 + len(data), dtype=np.int64)[keep]
-    # One two-dimensional array in one call, then a contiguous copy per
-    # column: far cheaper than transposing the lists in Python.
+    # One two-dimensional array in one call: far cheaper than transposing the
+    # lists in Python.
     matrix = np.empty((len(data), width), dtype=object)
     if data:
         matrix[:] = data
-    columns = [np.ascontiguousarray(matrix[keep, position]) for position in range(width)]
+    if not keep.all():
+        matrix = matrix[keep]
+    columns = code_columns(matrix) if len(matrix) else None
+    if columns is None:
+        columns = [np.ascontiguousarray(matrix[:, position]) for position in range(width)]
     return RawSheet(str(path), sheet, layout, columns, row_numbers, date1904=date1904)
 
 

@@ -7,6 +7,7 @@ values of a column, so its cost does not grow with repeated values.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import unicodedata
@@ -16,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["normalize_header", "clean_text", "cell_to_text", "unique_codes"]
+__all__ = ["normalize_header", "clean_text", "cell_to_text", "unique_codes", "code_columns", "CodedCells"]
 
 # Zero-width space, non-joiner, joiner, word joiner and byte-order mark: NFKC
 # keeps them, and they make two identical-looking headers differ.
@@ -109,12 +110,45 @@ def clean_text(values: pd.Series) -> pd.Series:
     return values.str.strip()
 
 
-def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclasses.dataclass(frozen=True)
+class CodedCells:
+    """Cells of one column, numbered already: a code per row and the
+    distinct cells in order of first appearance."""
+
+    codes: np.ndarray
+    uniques: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+def code_columns(matrix: np.ndarray) -> list[CodedCells] | None:
+    """Number the cells of a two-dimensional object array, column by column.
+
+    Every cell is hashed once, in the order the rows lie in memory, which is
+    faster than hashing column by column; each column is then renumbered
+    from the integer codes. Returns None when a cell is a bool, because
+    True equals 1 in Python and a bool in one column would stand in for the
+    number 1 in another.
+    """
+    codes, uniques = pd.factorize(matrix.ravel(), use_na_sentinel=False)
+    uniques = np.asarray(uniques, dtype=object)
+    if any(isinstance(value, (bool, np.bool_)) for value in uniques):
+        return None
+    codes = codes.reshape(matrix.shape)
+    columns = []
+    for position in range(matrix.shape[1]):
+        column_codes, used = pd.factorize(codes[:, position])
+        columns.append(CodedCells(column_codes, uniques[used]))
+    return columns
+
+
+def unique_codes(cells) -> tuple[np.ndarray, np.ndarray]:
     """Factorise a column of cells into integer codes and distinct values.
 
     Parameters
     ----------
-    cells : ndarray of object, or pyarrow array of str or dictionary of str
+    cells : CodedCells, ndarray of object, or pyarrow array of str or dictionary of str
 
     Returns
     -------
@@ -125,6 +159,8 @@ def unique_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         A Series of text for Arrow input (CSV), an object array of the
         cells for an object array (Excel).
     """
+    if isinstance(cells, CodedCells):
+        return cells.codes, cells.uniques
     if isinstance(cells, pa.DictionaryArray) and cells.null_count == 0:
         # Already numbered by the reader; the dictionary may hold values that
         # no remaining row uses, which cost a parse and nothing else.
