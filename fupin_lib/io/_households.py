@@ -63,10 +63,14 @@ def households_from_roster(rows: ParsedTable, members: ParsedTable, *, sheet_id:
     household = pd.factorize(household_codes[positions])[0]  # 0..n_households-1 in order of appearance
     n_households = int(household.max(initial=-1)) + 1
     # Per household the first head row, or the first row when there is no
-    # head: sort heads first, then take the first row of each household.
-    order = np.lexsort((~is_head, household))
-    first = order[np.r_[True, household[order][1:] != household[order][:-1]]] if len(order) else order
-    # `first` is in household order; the output keeps the sheet's order.
+    # head. Households are numbered in order of appearance, so a household's
+    # first row is where its number exceeds all earlier numbers.
+    earlier = np.maximum.accumulate(np.concatenate(([-1], household[:-1]))) if len(household) else household
+    first_row = np.flatnonzero(household > earlier)
+    head_rows = np.flatnonzero(is_head)
+    first_head = np.full(n_households, len(household), dtype=np.int64)
+    np.minimum.at(first_head, household[head_rows], head_rows)
+    first = np.where(first_head < len(household), first_head, first_row)  # per household, in household order
     chosen = positions[np.sort(first)]
     households = rows.frame(chosen, categories=rows.passed_through())
     households["_sheet"] = sheet_id

@@ -25,7 +25,6 @@ from ._households import MemberKeys, check_members, households_from_roster
 from ._readers import read_sheets
 from ._schemas import validate_allowed, warm_up as warm_up_schemas
 from ._sheets import ISSUE_COLUMNS, SheetRows, issue_frame, parse_sheet
-from .._paths import clean_dir
 from ._store import CleanFolder, conform
 
 __all__ = ["ImportReport", "import_files"]
@@ -163,13 +162,15 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
     # calamine parses a workbook on one core without the GIL: meanwhile a
     # thread loads what the checks need next. pyarrow's CSV reader already
     # keeps both cores busy, so CSV files load these when first used.
-    excel = any(path.suffix.lower() in (".xlsx", ".xlsm", ".xls") for path in paths)
-    warming = threading.Thread(target=_warm_up if excel else _no_warm_up, name="fupin-import-warm-up", daemon=True)
-    warming.start()
+    warming = None
+    if any(path.suffix.lower() in (".xlsx", ".xlsm", ".xls") for path in paths):
+        warming = threading.Thread(target=_warm_up, name="fupin-import-warm-up", daemon=True)
+        warming.start()
     for path in paths:
         logger.info("reading %s", path)
         for raw in read_sheets(path):
-            warming.join()
+            if warming is not None:
+                warming.join()
             sheet = parse_sheet(raw, len(sheets))
             sheets.append(sheet)
             issues.extend(sheet.issues)
@@ -198,10 +199,6 @@ def _warm_up() -> None:
         import xlsxwriter  # noqa: F401 (loaded for rejects.xlsx)
     except Exception:  # the import itself reports any real problem later
         logger.exception("warming up the import failed")
-
-
-def _no_warm_up() -> None:
-    pass
 
 
 @dataclasses.dataclass
@@ -352,11 +349,11 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
             # A table this import does not provide keeps what is stored, so that
             # importing a county's verification records alone never wipes its roster.
             # So does a table kept by the shrink guard in `_finish_and_stage`.
-            kept = [name for name in TABLES if name not in folder.rows and folder.keep_table(name)]
+            kept_tables = [name for name in TABLES if name not in folder.rows and folder.keep_table(name)]
             for name in TABLES:
                 if name not in folder.rows:
                     folder.write_table(name, None)
-            report = {"county_code": county, "year": year, "kept_tables": kept,
+            report = {"county_code": county, "year": year, "kept_tables": kept_tables,
                       "rows": {name: int(folder.rows[name]) for name in TABLES},
                       "n_rejects": int(len(rejects)), "n_warnings": int(len(warnings)),
                       "files": sorted((set(chosen["file"]) - {""}) | set(files))}
@@ -398,7 +395,7 @@ def _by_partition(frame: pd.DataFrame):
     counties, years = frame["county_code"], frame["year"]
     if len(frame) and counties.notna().all() and years.notna().all() and \
             (counties == counties.iloc[0]).all() and (years == years.iloc[0]).all():
-        # The usual file holds one county and year: no split, no copy.
+        # The usual file contains one county and year: no split, no copy.
         return [((counties.iloc[0], years.iloc[0]), frame)]
     return list(frame.groupby(["county_code", "year"], sort=True))
 

@@ -303,7 +303,7 @@ def _arrow_read(data: bytes, layout: Layout, names: list[str]):
         return "skip"
 
     table = pacsv.read_csv(
-        io.BytesIO(data),
+        pa.BufferReader(data),  # reads the bytes in place, without calls back into Python
         read_options=pacsv.ReadOptions(skip_rows=layout.header_row + 1, column_names=names,
                                        use_threads=True, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid_row, newlines_in_values=True,
