@@ -68,7 +68,7 @@ def wheelhouse(out):
     project = Path(__file__).resolve().parents[2]
     # The build backend's own requirements go in too: an offline `pip install
     # -e .` builds the project in an isolated environment and must find them.
-    build_requirements = ["setuptools>=69", "wheel"]
+    build_requirements = ["setuptools>=77", "wheel"]
     status = subprocess.call([sys.executable, "-m", "pip", "wheel", "--wheel-dir", str(out), str(project)])
     if status == 0:
         status = subprocess.call([sys.executable, "-m", "pip", "wheel", "--wheel-dir", str(out), *build_requirements])
