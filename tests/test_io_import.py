@@ -454,3 +454,66 @@ def test_import_cli_empty_file_says_so(tmp_path):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "没有读到任何数据行" in result.stdout + result.stderr
+
+
+def _csv_with_lines(path, rows, inserts):
+    """Write a roster CSV and insert raw lines at the given 1-based lines."""
+    write_csv(path, rows)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, text in sorted(inserts.items()):
+        lines.insert(number - 1, text)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_csv_every_wrong_width_row_rejected(tmp_path):
+    path = _csv_with_lines(tmp_path / "r.csv", roster_rows(), {3: "怀集县,多余", 5: "怀集县,也多余"})
+    report = import_files([path], out=tmp_path / "clean", year=2020)
+    assert report.rejects["row"].tolist() == [3, 5]
+    assert report.stats[["rows", "imported", "rejected"]].iloc[0].tolist() == [6, 4, 2]
+
+
+def test_import_csv_comma_row_keeps_line_numbers(tmp_path):
+    rows = roster_rows()
+    rows[3][6] = "12345"  # a malformed ID on editor line 6
+    path = _csv_with_lines(tmp_path / "r.csv", rows, {2: "," * (len(HEADER) - 1), 4: "怀集县,多余"})
+    report = import_files([path], out=tmp_path / "clean", year=2020)
+    assert report.rejects["row"].tolist() == [4, 7]
+
+
+def test_import_rows_of_unknown_year_reported(tmp_path):
+    header = ["年度", *HEADER]
+    rows = [[2020, *row] for row in roster_rows()]
+    rows[3][0] = ""  # no year in the row, the title or the command
+    path = write_xlsx(tmp_path / "roster.xlsx", rows, header=header, title=[])
+    report = import_files([path], out=tmp_path / "clean")
+    assert report.unassigned_path == tmp_path / "clean" / "_unassigned" / "rejects.xlsx"
+    assert "_unassigned" in report.summary()
+    rejects = pd.read_excel(report.unassigned_path, sheet_name="拒绝导入", engine="calamine", dtype=str)
+    assert rejects["行号"].tolist() == ["5"]
+    assert rejects["原因"].str.contains("年度为空").all()
+
+
+def test_import_counts_repeated_people_as_rejected(tmp_path):
+    path = write_csv(tmp_path / "r.csv", roster_rows())
+    report = import_files([path, path], out=tmp_path / "clean", year=2020)
+    assert report.stats["rejected"].tolist() == [0, 4]
+    assert len(report.rejects) == 4
+
+
+def test_import_keeps_households_with_guarded_members(tmp_path):
+    rows = roster_rows()
+    import_files([write_csv(tmp_path / "full.csv", rows)], out=tmp_path / "clean", year=2020)
+    # One member of four is under half, so the guard keeps the members. One
+    # household of two is not, but it must not be replaced alone.
+    small = write_csv(tmp_path / "small.csv", [rows[3]])
+    report = import_files([small], out=tmp_path / "clean", year=2020)
+    assert len(read_table(tmp_path / "clean", "441224", 2020, "members")) == 4
+    assert len(read_table(tmp_path / "clean", "441224", 2020, "households")) == 2
+    assert any("须一起替换" in message for message in report.kept_stored)
+
+
+def test_import_folders_readable_by_others(tmp_path):
+    path = write_csv(tmp_path / "r.csv", roster_rows())
+    import_files([path], out=tmp_path / "clean", year=2020)
+    assert (tmp_path / "clean" / "441224" / "2020").stat().st_mode & 0o755 == 0o755

@@ -271,13 +271,19 @@ def test_code_columns_match_per_column_factorize():
         assert pd.Index(coded.uniques).equals(pd.Index(uniques))
 
 
-def test_code_columns_refuse_bool_cells():
+@pytest.mark.parametrize("matrix", [
+    [[True, 1], [False, 2]],
+    [[1, "张三"], [2, True]],  # the number comes first in memory, the bool is in a text column
+    [[1, 1.0], [True, 0]],
+], ids=["bool-first", "number-first", "same-column"])
+def test_code_columns_keep_bools_apart_from_numbers(matrix):
     from fupin_lib.io._text import code_columns
 
-    # True == 1 in Python: hashed together, one column's bool would replace
-    # the other column's number.
-    matrix = np.array([[True, 1], [False, 2]], dtype=object)
-    assert code_columns(matrix) is None
+    matrix = np.array(matrix, dtype=object)
+    for position, coded in enumerate(code_columns(matrix)):
+        cells = coded.uniques[coded.codes]
+        assert [type(cell) is bool for cell in cells] == [type(cell) is bool for cell in matrix[:, position]]
+        assert list(cells) == list(matrix[:, position])
 
 
 def test_import_keeps_bool_and_number_cells_apart(tmp_path):

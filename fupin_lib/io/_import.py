@@ -60,6 +60,9 @@ class ImportReport:
     kept_stored : list of str
         Chinese messages of the stored tables that were kept because the new
         import would have shrunk them to less than half (see `replace`).
+    unassigned_path : Path or None
+        ``_unassigned/rejects.xlsx`` under the output root, written when some
+        problems belong to no county and year.
     """
 
     partitions: pd.DataFrame
@@ -68,6 +71,7 @@ class ImportReport:
     warnings: pd.DataFrame
     refused_files: list
     kept_stored: list = dataclasses.field(default_factory=list)
+    unassigned_path: Path | None = None
 
     def rejects_paths(self) -> list[Path]:
         """Paths of the rejects.xlsx files written."""
@@ -89,6 +93,8 @@ class ImportReport:
             lines.append(f"  未替换原有数据：{message}")
         if self.stats.empty and not self.refused_files:
             lines.append("  没有读到任何数据行：文件为空，或只有标题没有数据。请检查导出文件。")
+        if self.unassigned_path is not None:
+            lines.append(f"  不属于任何县和年度的问题（如表头未识别、年度不明的行）：{self.unassigned_path}")
         for row in self.partitions.to_dict("records"):
             counts = "，".join(f"{table_zh[name]} {row[name]} 行" for name in TABLES if row[name])
             lines.append(f"  写入 {row['path']}（{row['county_code']} {row['year']} 年：{counts or '无数据'}）；"
@@ -331,19 +337,34 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
                 staged[(county, year)] = {name: pool.submit(_finish_and_stage, folder, name, frames, replace)
                                           for name, frames in tables.items()}
             for (county, year), futures in staged.items():
+                guarded = set()
                 for name, future in futures.items():
                     table_issues, kept_message = future.result()
                     issues.extend(table_issues)
                     if kept_message:
                         kept_stored.append(kept_message)
+                        guarded.add(name)
+                # Households and members describe the same people: when the
+                # guard keeps one, the other is kept too.
+                pair = {"households", "members"}
+                for name in sorted(pair & set(futures) - guarded) if guarded & pair else []:
+                    folder = folders[(county, year)]
+                    if folder.stored_rows(name) is not None:
+                        folder.drop_table(name)
+                        kept_stored.append(f"{county} {year} 年{TABLES[name].zh}：户信息和成员信息须一起替换，"
+                                           f"已随{TABLES[next(iter(guarded & pair))].zh}保留原有数据。"
+                                           "确认要替换，请加 --replace 重新导入。")
 
         all_issues = _locate_issues(sheets, placements, issues)
         stats = _stats(sheets, placements, all_issues)
+        reported = np.zeros(len(all_issues), dtype=bool)
         for (county, year), folder in folders.items():
             in_partition = (all_issues["county_code"] == county) & (all_issues["year"] == year)
             files = [s.raw.file for s, p in zip(sheets, placements) if p is not None and county in p.counties()]
             file_level = all_issues["county_code"].isna() & all_issues["file"].isin(files)
-            chosen = all_issues[in_partition | file_level]
+            selected = (in_partition | file_level).fillna(False).to_numpy(dtype=bool)
+            reported |= selected
+            chosen = all_issues[selected]
             rejects = chosen[chosen["severity"] == "reject"][_REPORT_COLUMNS]
             warnings = chosen[chosen["severity"] == "warning"][_REPORT_COLUMNS]
             # A table this import does not provide keeps what is stored, so that
@@ -367,18 +388,23 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
         for folder in folders.values():
             folder.discard()  # a no-op for the folders already committed
 
-    unassigned = all_issues[all_issues["county_code"].isna()]
-    if not folders and len(unassigned):
+    # Problems that belong to no county-year folder (a sheet whose header was
+    # not found, rows whose year is unknown) go to out/_unassigned, so that
+    # every problem is in some rejects.xlsx.
+    unassigned = all_issues[~reported]
+    unassigned_path = None
+    if len(unassigned):
         target = out / UNASSIGNED
         target.mkdir(parents=True, exist_ok=True)
+        unassigned_path = target / "rejects.xlsx"
         _write_rejects(unassigned[unassigned["severity"] == "reject"][_REPORT_COLUMNS],
-                       unassigned[unassigned["severity"] == "warning"][_REPORT_COLUMNS], target / "rejects.xlsx")
+                       unassigned[unassigned["severity"] == "warning"][_REPORT_COLUMNS], unassigned_path)
     partitions = pd.DataFrame(rows, columns=["county_code", "year", "path", *TABLES])
     return ImportReport(
         partitions=partitions, stats=stats,
         rejects=all_issues[all_issues["severity"] == "reject"][_REPORT_COLUMNS].reset_index(drop=True),
         warnings=all_issues[all_issues["severity"] == "warning"][_REPORT_COLUMNS].reset_index(drop=True),
-        refused_files=refused, kept_stored=kept_stored)
+        refused_files=refused, kept_stored=kept_stored, unassigned_path=unassigned_path)
 
 
 def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -536,7 +562,7 @@ def _locate_issues(sheets, placements, issues) -> pd.DataFrame:
     table = table[~on_rejected]
 
     # A roster reports a missing 户编号 once, not once per table.
-    table = table.drop_duplicates(["sheet_id", "pos", "column", "reason"]) if len(table) else table
+    table = table.drop_duplicates(["sheet_id", "pos", "row", "column", "reason"]) if len(table) else table
     return table.sort_values(["file", "sheet", "row"], kind="stable", na_position="first").reset_index(drop=True)
 
 
@@ -552,7 +578,10 @@ def _stats(sheets, placements, issues: pd.DataFrame) -> pd.DataFrame:
             continue
         mine = issues[issues["sheet_id"] == sheet.sheet_id]
         primary = sheet.primary
-        rejected = sheet.rejects[primary]
+        rejected = sheet.rejects[primary].copy()
+        # Rows rejected after parsing (a person repeated in a household) count too.
+        later = mine.loc[(mine["severity"] == "reject") & (mine["pos"] >= 0) & (mine["table"] == primary), "pos"]
+        rejected[later.to_numpy(dtype=np.int64)] = True
         if placements[sheet.sheet_id] is None:
             rejected = np.ones(raw.n_rows, dtype=bool)
         n_skipped = len(raw.skipped)

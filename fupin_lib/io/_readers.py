@@ -41,9 +41,8 @@ class RawSheet:
     layout : Layout or None
         The detected header; None when no header was found.
     columns : list of CodedCells, ndarray of object or pyarrow.DictionaryArray
-        Raw cells of each column, data rows only: numbered cells for Excel
-        (object arrays when a cell is a bool), dictionary-encoded Arrow text
-        for CSV.
+        Raw cells of each column, data rows only: numbered cells for Excel,
+        dictionary-encoded Arrow text for CSV.
     row_numbers : ndarray of int64
         1-based row (or line) number of each data row.
     encoding : str or None
@@ -118,9 +117,7 @@ def _sheet_from_rows(path, sheet, rows, *, date1904=False) -> RawSheet:
         matrix[:] = data
     if not keep.all():
         matrix = matrix[keep]
-    columns = code_columns(matrix) if len(matrix) else None
-    if columns is None:
-        columns = [np.ascontiguousarray(matrix[:, position]) for position in range(width)]
+    columns = code_columns(matrix)
     return RawSheet(str(path), sheet, layout, columns, row_numbers, date1904=date1904)
 
 
@@ -351,11 +348,12 @@ def _csv_line_numbers(data: bytes, first_line: int, n_rows: int, width: int, ski
     start = first_line
     for record in reader:
         end = first_line + reader.line_num - 1
-        if any(field.strip() for field in record):
-            if len(record) == width:
-                kept.append(start)
-            else:
-                bad.append((start, ",".join(record)))
+        # pyarrow keeps a row of empty fields (the blank-row filter drops it
+        # later) and skips only lines with no characters at all.
+        if len(record) == width:
+            kept.append(start)
+        elif any(field.strip() for field in record):
+            bad.append((start, ",".join(record)))
         start = end + 1
     if len(kept) != n_rows:
         logger.warning("CSV line numbering found %s rows, pyarrow %s; numbering by position", len(kept), n_rows)

@@ -132,6 +132,9 @@ class CleanFolder:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".partial",
                                              dir=self.target.parent))
+        # mkdtemp makes the folder private (0700). The published folder must be
+        # readable by the other users of a shared data root, as its files are.
+        self.staging.chmod(0o755)
         self.rows: dict[str, int] = {}
 
     def stored_rows(self, table: str) -> int | None:
@@ -144,6 +147,12 @@ class CleanFolder:
         frame = conform(frame, table, keep_categories=True)
         frame.to_parquet(self.staging / TABLES[table].file_name, index=False)
         self.rows[table] = len(frame)
+
+    def drop_table(self, table: str) -> None:
+        """Remove a table written into the folder, so that `keep_table` or
+        an empty table takes its place."""
+        (self.staging / TABLES[table].file_name).unlink(missing_ok=True)
+        self.rows.pop(table, None)
 
     def keep_table(self, table: str) -> bool:
         """Carry the stored table over unchanged; False when there is none."""

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import infer_dtype
 
-__all__ = ["normalize_header", "clean_text", "cell_to_text", "unique_codes", "code_columns", "CodedCells"]
+__all__ = ["normalize_header", "clean_text", "cell_to_text", "unique_codes", "code_columns", "factorize_cells", "CodedCells"]
 
 # Zero-width space, non-joiner, joiner, word joiner and byte-order mark: NFKC
 # keeps them, and they make two identical-looking headers differ.
@@ -57,7 +58,7 @@ def cell_to_text(value) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return "TRUE" if value else "FALSE"
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
@@ -122,25 +123,56 @@ class CodedCells:
         return len(self.codes)
 
 
-def code_columns(matrix: np.ndarray) -> list[CodedCells] | None:
+def code_columns(matrix: np.ndarray) -> list[CodedCells]:
     """Number the cells of a two-dimensional object array, column by column.
 
-    Every cell is hashed once, in the order the rows lie in memory, which is
-    faster than hashing column by column; each column is then renumbered
-    from the integer codes. Returns None when a cell is a bool, because
-    True equals 1 in Python and a bool in one column would stand in for the
-    number 1 in another.
+    The columns whose cells are all text are hashed together in one pass, in
+    the order the rows lie in memory, which is faster than hashing column by
+    column. Each is then renumbered from the integer codes. Text never
+    equals a number, so this cannot merge cells of different kinds. Columns
+    with numbers, dates or booleans are numbered one by one with
+    `factorize_cells`.
     """
-    codes, uniques = pd.factorize(matrix.ravel(), use_na_sentinel=False)
-    uniques = np.asarray(uniques, dtype=object)
-    if any(isinstance(value, (bool, np.bool_)) for value in uniques):
-        return None
-    codes = codes.reshape(matrix.shape)
-    columns = []
+    text = [position for position in range(matrix.shape[1])
+            if infer_dtype(matrix[:, position], skipna=False) in ("string", "empty")]
+    columns: list[CodedCells | None] = [None] * matrix.shape[1]
+    if text:
+        block = matrix[:, text] if len(text) < matrix.shape[1] else matrix
+        codes, uniques = pd.factorize(block.ravel(), use_na_sentinel=False)
+        uniques = np.asarray(uniques, dtype=object)
+        codes = codes.reshape(block.shape)
+        for index, position in enumerate(text):
+            column_codes, used = pd.factorize(codes[:, index])
+            columns[position] = CodedCells(column_codes, uniques[used])
     for position in range(matrix.shape[1]):
-        column_codes, used = pd.factorize(codes[:, position])
-        columns.append(CodedCells(column_codes, uniques[used]))
+        if columns[position] is None:
+            columns[position] = CodedCells(*factorize_cells(np.ascontiguousarray(matrix[:, position])))
     return columns
+
+
+def factorize_cells(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Number Excel cells by value, keeping booleans apart from numbers.
+
+    In Python True equals 1 and False equals 0, so a plain `factorize` would
+    give a TRUE cell the value of a cell holding the number 1 (or the
+    reverse). Booleans are hashed as tagged pairs instead.
+
+    Returns
+    -------
+    codes : ndarray of intp
+    uniques : ndarray of object
+        The first cell of each value, as the file stored it.
+    """
+    is_bool = np.fromiter((type(cell) is bool or type(cell) is np.bool_ for cell in cells), dtype=bool,
+                          count=len(cells))
+    keys = cells
+    if is_bool.any():
+        keys = cells.copy()
+        for index in np.flatnonzero(is_bool):  # one by one: numpy would unpack the pairs
+            keys[index] = ("bool", bool(cells[index]))
+    codes, _ = pd.factorize(keys, use_na_sentinel=False)
+    _, first = np.unique(codes, return_index=True)
+    return codes, np.asarray(cells, dtype=object)[first]
 
 
 def unique_codes(cells) -> tuple[np.ndarray, np.ndarray]:
@@ -170,8 +202,7 @@ def unique_codes(cells) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(cells, np.ndarray):
         # Excel cells are Python objects already: hashing them (str caches
         # its hash) is cheaper than converting them to Arrow first.
-        codes, uniques = pd.factorize(cells, use_na_sentinel=False)
-        return codes, np.asarray(uniques, dtype=object)
+        return factorize_cells(cells)
 
     # Dictionary encoding in Arrow avoids building one Python object per
     # cell. Encoding one combined array is faster than unifying the
