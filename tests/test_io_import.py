@@ -423,6 +423,7 @@ def test_import_keeps_stored_table_that_would_shrink(sample_exports, tmp_path):
         ({"county": "999999"}, "不是区划表中的县级代码"),
         ({"county": "44122"}, "6 位县级区划代码"),
         ({"year": 99999}, "四位年度"),
+        ({"year": 1989}, "四位年度"),
     ],
 )
 def test_import_rejects_bad_options(tmp_path, options, message):
@@ -517,3 +518,18 @@ def test_import_folders_readable_by_others(tmp_path):
     path = write_csv(tmp_path / "r.csv", roster_rows())
     import_files([path], out=tmp_path / "clean", year=2020)
     assert (tmp_path / "clean" / "441224" / "2020").stat().st_mode & 0o755 == 0o755
+
+
+def test_import_of_one_table_keeps_earlier_problems(tmp_path):
+    rows = roster_rows()
+    rows[1][6] = "4.41224E+17"  # a destroyed ID: rejected at the first import
+    import_files([write_xlsx(tmp_path / "roster.xlsx", rows)], out=tmp_path / "clean")
+    verification = write_xlsx(tmp_path / "check.xlsx", [["44122400001", "2020-05-01", "李干部"]],
+                              header=["户编号", "核查日期", "核查人"], title=["2020年核查表"])
+    import_files([verification], out=tmp_path / "clean", county="441224")
+    folder = tmp_path / "clean" / "441224" / "2020"
+    rejects = pd.read_excel(folder / "rejects.xlsx", sheet_name="拒绝导入", engine="calamine", dtype=str)
+    assert rejects["原始值"].tolist() == ["4.41224E+17"]
+    report = json.loads((folder / "import_report.json").read_text(encoding="utf-8"))
+    assert {"households", "members"} <= set(report["kept_tables"])
+    assert {name.rsplit("/", 1)[-1] for name in report["files"]} == {"roster.xlsx", "check.xlsx"}

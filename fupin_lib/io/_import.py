@@ -5,6 +5,7 @@ import_report.json."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import threading
@@ -156,8 +157,9 @@ def import_files(paths, *, out, county: str | None = None, year: int | None = No
     if county is not None and division_name(str(county)) is None:
         raise InputFileError(f"--county {county} 不是区划表中的县级代码。请检查代码（如怀集县为 441224）。",
                              value=county)
-    if year is not None and not 2000 <= int(year) <= 2100:
-        raise InputFileError(f"--year 应为四位年度（2000–2100），得到 {year!r}", value=year)
+    if year is not None and not 1990 <= int(year) <= 2100:
+        # The same bounds as a 年度 cell (see `_place_rows`).
+        raise InputFileError(f"--year 应为四位年度（1990–2100），得到 {year!r}", value=year)
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise InputFileError(f"文件不存在或不是文件：{'、'.join(missing)}。请检查路径。", file=missing[0])
@@ -374,10 +376,14 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
             for name in TABLES:
                 if name not in folder.rows:
                     folder.write_table(name, None)
+            # The problems found when the kept tables were imported stay listed.
+            old_rejects, old_warnings, old_files = _stored_problems(folder.target, kept_tables)
+            rejects = pd.concat([rejects, old_rejects], ignore_index=True) if len(old_rejects) else rejects
+            warnings = pd.concat([warnings, old_warnings], ignore_index=True) if len(old_warnings) else warnings
             report = {"county_code": county, "year": year, "kept_tables": kept_tables,
                       "rows": {name: int(folder.rows[name]) for name in TABLES},
                       "n_rejects": int(len(rejects)), "n_warnings": int(len(warnings)),
-                      "files": sorted((set(chosen["file"]) - {""}) | set(files))}
+                      "files": sorted((set(chosen["file"]) - {""}) | set(files) | old_files)}
             folder.write_file("rejects.xlsx", lambda target, r=rejects, w=warnings: _write_rejects(r, w, target))
             folder.write_file("import_report.json", report)
         for (county, year), folder in folders.items():
@@ -405,6 +411,32 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
         rejects=all_issues[all_issues["severity"] == "reject"][_REPORT_COLUMNS].reset_index(drop=True),
         warnings=all_issues[all_issues["severity"] == "warning"][_REPORT_COLUMNS].reset_index(drop=True),
         refused_files=refused, kept_stored=kept_stored, unassigned_path=unassigned_path)
+
+
+def _stored_problems(folder: Path, tables: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, set]:
+    """Read the rejects and warnings of `tables` from a published folder's
+    rejects.xlsx, with the source files of its import_report.json.
+
+    Returns empty frames when nothing is kept or the files are missing or
+    unreadable: the report of an earlier import is worth keeping, not worth
+    failing the new import for.
+    """
+    empty = pd.DataFrame(columns=_REPORT_COLUMNS)
+    path = folder / "rejects.xlsx"
+    if not tables or not path.exists():
+        return empty, empty, set()
+    by_header = {header: column for column, header in _ISSUE_HEADERS.items()}
+    try:
+        sheets = pd.read_excel(path, sheet_name=None, engine="calamine", dtype=str)
+        files = set(json.loads((folder / "import_report.json").read_text(encoding="utf-8")).get("files", []))
+    except (OSError, ValueError) as error:
+        logger.warning("could not read the earlier problem list %s: %s", path, error)
+        return empty, empty, set()
+    frames = []
+    for name in ("拒绝导入", "有警告的导入行"):
+        frame = sheets.get(name, empty).rename(columns=by_header).reindex(columns=_REPORT_COLUMNS)
+        frames.append(frame[frame["table"].isin(tables)])
+    return frames[0], frames[1], files
 
 
 def _combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
