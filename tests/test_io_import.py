@@ -533,3 +533,13 @@ def test_import_of_one_table_keeps_earlier_problems(tmp_path):
     report = json.loads((folder / "import_report.json").read_text(encoding="utf-8"))
     assert {"households", "members"} <= set(report["kept_tables"])
     assert {name.rsplit("/", 1)[-1] for name in report["files"]} == {"roster.xlsx", "check.xlsx"}
+
+
+def test_import_keeps_household_in_one_county(tmp_path):
+    rows = roster_rows()
+    rows[1][0] = "广宁县"  # the spouse's row names another county
+    report = import_files([write_xlsx(tmp_path / "roster.xlsx", rows)], out=tmp_path / "clean")
+    assert report.partitions["county_code"].tolist() == ["441224"]
+    members = read_table(tmp_path / "clean", "441224", 2020, "members")
+    assert len(members) == 4
+    assert "同一户的各行所属县不一致，已按户主行归入 441224" in " ".join(report.warnings["reason"])

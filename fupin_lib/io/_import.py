@@ -259,8 +259,15 @@ def _place_rows(sheet: SheetRows, county_option, year_option, issues) -> Placeme
     areas, combo_warning, combo_reject = resolve_combinations(
         widest.frame(first_rows, area_columns), fallback_county=fallback_county,
         city_hint=title_county[:4] if title_county else None)
+    area_ids, moved = _one_county_per_household(sheet, area_ids, areas)
     warning = combo_warning[area_ids]
     reject = combo_reject[area_ids]
+    if moved.any():
+        county = areas["county_code"].to_numpy(dtype=object, na_value=None)[area_ids[moved]]
+        note = np.array([f"同一户的各行所属县不一致，已按户主行归入 {code}" for code in county], dtype=object)
+        warning = warning.copy()
+        warning[moved] = np.where(np.not_equal(warning[moved], None),
+                                  warning[moved].astype(str) + "; " + note, note)
     years = pd.Series(pd.NA, index=range(widest.n_rows), dtype="Int64")
     for parsed in sheet.parsed.values():
         if "year" in parsed:
@@ -596,6 +603,52 @@ def _locate_issues(sheets, placements, issues) -> pd.DataFrame:
     # A roster reports a missing 户编号 once, not once per table.
     table = table.drop_duplicates(["sheet_id", "pos", "row", "column", "reason"]) if len(table) else table
     return table.sort_values(["file", "sheet", "row"], kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _one_county_per_household(sheet: SheetRows, area_ids: np.ndarray, areas: pd.DataFrame
+                               ) -> tuple[np.ndarray, np.ndarray]:
+    """Give all rows of a household the area of its head's row (else its
+    first row) when the rows name different counties. Rows whose county is
+    unknown never decide.
+
+    A household lives in one county: split by a mistyped county name, its
+    members would land in two folders and each half would lack a head.
+
+    Returns
+    -------
+    area_ids : ndarray
+        The combination of each row, changed for the rows moved.
+    moved : ndarray of bool
+        Rows whose county changed.
+    """
+    moved = np.zeros(len(area_ids), dtype=bool)
+    table = sheet.parsed[sheet.tables[0]]
+    if "household_no" not in table or len(areas) < 2:
+        return area_ids, moved
+    county = pd.factorize(areas["county_code"])[0][area_ids]
+    household = table.value_codes("household_no")
+    known = household >= 0
+    if not known.any():
+        return area_ids, moved
+    # Households with more than one county among their rows.
+    pairs = np.unique(np.stack([household[known], county[known]], axis=1), axis=0)
+    split = np.unique(pairs[:, 0][np.r_[False, pairs[1:, 0] == pairs[:-1, 0]]])
+    if len(split) == 0:
+        return area_ids, moved
+    members = sheet.parsed.get("members", table)
+    is_head = members.equals("relation_to_head", "户主")
+    in_split = known & np.isin(household, split)
+    rows = np.flatnonzero(in_split)
+    # Rows with a known county first, then heads, then by position: the
+    # first row of each household wins.
+    order = rows[np.lexsort((rows, ~is_head[rows], county[rows] < 0, household[rows]))]
+    first = order[np.r_[True, household[order][1:] != household[order][:-1]]]
+    chosen = dict(zip(household[first].tolist(), area_ids[first].tolist()))
+    target = np.array([chosen[code] for code in household[rows].tolist()], dtype=area_ids.dtype)
+    area_ids = area_ids.copy()
+    moved[rows] = county[rows] != county[first[np.searchsorted(household[first], household[rows])]]
+    area_ids[rows] = target
+    return area_ids, moved
 
 
 def _stats(sheets, placements, issues: pd.DataFrame) -> pd.DataFrame:
