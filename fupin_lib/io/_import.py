@@ -64,6 +64,8 @@ class ImportReport:
     unassigned_path : Path or None
         ``_unassigned/rejects.xlsx`` under the output root, written when some
         problems belong to no county and year.
+    input_files : list of str
+        The files given, as given.
     """
 
     partitions: pd.DataFrame
@@ -73,6 +75,7 @@ class ImportReport:
     refused_files: list
     kept_stored: list = dataclasses.field(default_factory=list)
     unassigned_path: Path | None = None
+    input_files: list = dataclasses.field(default_factory=list)
 
     def rejects_paths(self) -> list[Path]:
         """Paths of the rejects.xlsx files written."""
@@ -93,7 +96,9 @@ class ImportReport:
         for message in self.kept_stored:
             lines.append(f"  未替换原有数据：{message}")
         if self.stats.empty and not self.refused_files:
-            lines.append("  没有读到任何数据行：文件为空，或只有标题没有数据。请检查导出文件。")
+            lines.append("  没有读到任何数据行：文件为空，或只有标题没有数据。请检查导出文件"
+                         f"（{'、'.join(self.input_files)}）。" if self.input_files else
+                         "  没有读到任何数据行：文件为空，或只有标题没有数据。请检查导出文件。")
         if self.unassigned_path is not None:
             lines.append(f"  不属于任何县和年度的问题（如表头未识别、年度不明的行）：{self.unassigned_path}")
         for row in self.partitions.to_dict("records"):
@@ -417,7 +422,8 @@ def _assemble(sheets, placements, issues, refused, out: Path, *, replace: bool =
         partitions=partitions, stats=stats,
         rejects=all_issues[all_issues["severity"] == "reject"][_REPORT_COLUMNS].reset_index(drop=True),
         warnings=all_issues[all_issues["severity"] == "warning"][_REPORT_COLUMNS].reset_index(drop=True),
-        refused_files=refused, kept_stored=kept_stored, unassigned_path=unassigned_path)
+        refused_files=refused, kept_stored=kept_stored, unassigned_path=unassigned_path,
+        input_files=list(dict.fromkeys(s.raw.file for s in sheets)))
 
 
 def _stored_problems(folder: Path, tables: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, set]:

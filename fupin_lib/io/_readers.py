@@ -204,8 +204,9 @@ def decode_csv_bytes(data: bytes, path: str = "") -> tuple[str, str]:
             except UnicodeDecodeError as error:
                 failure = failure or error
     line = data[: failure.start].count(b"\n") + 1
+    column = failure.start - (data.rfind(b"\n", 0, failure.start) + 1) + 1
     raise InputFileError(
-        f"无法解码 CSV 文件 {path}：第 {line} 行第 {failure.start} 字节处的内容既不是 UTF-8 也不是 GB18030/GBK。"
+        f"无法解码 CSV 文件 {path}：第 {line} 行第 {column} 个字节处的内容既不是 UTF-8 也不是 GB18030/GBK。"
         "请用 Excel 或记事本把文件另存为“CSV UTF-8”后重试。",
         file=path, row=line, value=data[failure.start:failure.start + 4])
 
