@@ -543,3 +543,17 @@ def test_import_keeps_household_in_one_county(tmp_path):
     members = read_table(tmp_path / "clean", "441224", 2020, "members")
     assert len(members) == 4
     assert "同一户的各行所属县不一致，已按户主行归入 441224" in " ".join(report.warnings["reason"])
+
+
+def test_cli_import_unrecognised_file_fails(tmp_path, capsys):
+    from fupin_lib.cli import main
+
+    good = write_csv(tmp_path / "roster.csv", roster_rows())
+    tabs = tmp_path / "tabs.csv"
+    tabs.write_text("户编号\t证件号码\t与户主关系\n1\t2\t户主\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["import", str(good), str(tabs), "--out", str(tmp_path / "clean"), "--year", "2020"])
+    output = capsys.readouterr().out
+    assert exit_info.value.code == 1
+    assert "_unassigned" in output
+    assert "户信息 2 行，成员信息 4 行" in output

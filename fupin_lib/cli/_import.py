@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 __all__ = ["import_command"]
@@ -24,11 +22,13 @@ def import_command(files, out, county, year, replace):
     默认保留原有数据，确认替换请加 --replace。
     """
     from ..io import import_files
-    from ..io._import import UNASSIGNED
 
     report = import_files(list(files), out=out, county=county, year=year, replace=replace)
     click.echo(report.summary())
-    if report.partitions.empty and len(report.rejects):
-        click.echo(f"  没有写入任何县和年度；无法导入的行见 {Path(out) / UNASSIGNED / 'rejects.xlsx'}")
-    if report.refused_files or report.kept_stored or report.stats.empty:
+    if report.partitions.empty and report.unassigned_path is not None:
+        click.echo(f"  没有写入任何县和年度；无法导入的行见 {report.unassigned_path}")
+    # A file of which no row was imported (an unrecognised header, say)
+    # fails the command, as a refused file does.
+    wholly_rejected = not report.stats.empty and (report.stats.groupby("file")["imported"].sum() == 0).any()
+    if report.refused_files or report.kept_stored or report.stats.empty or wholly_rejected:
         raise click.exceptions.Exit(1)
