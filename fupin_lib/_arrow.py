@@ -29,7 +29,7 @@ def fixed_width_bytes(values, width: int) -> np.ndarray:
     ``(n, width)`` array of bytes.
 
     Arrow keeps the characters of all values back to back, so the view needs
-    no copy when the array has no nulls; otherwise the values are joined once.
+    no copy when the array has no nulls. Otherwise the values are joined once.
     """
     array = to_arrow(values)
     if array.null_count == 0 and (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):

@@ -88,8 +88,8 @@ def validate_allowed(frame: pd.DataFrame, table_name: str) -> pd.DataFrame:
     # column.
     checked = {c.name for c in TABLES[table_name].columns if c.dtype in ("category", "ym")}
     filled = tuple(name for name in frame.columns if name in checked and frame[name].notna().any())
-    # The checks look at each value alone, so pandera sees each distinct value
-    # once and the failures are traced back to the rows that carry them.
+    # The checks look at each value alone, so pandera checks each distinct
+    # value once and the failures are traced back to the rows that carry them.
     dtypes = {c.name: c.pandas_dtype for c in TABLES[table_name].columns}
     values = {name: pd.Series(frame[name].unique()).astype(dtypes[name]).dropna() for name in filled}
     longest = max((len(column) for column in values.values()), default=0)

@@ -55,7 +55,7 @@ class ParsedTable:
     n_rows : int
     columns : dict of str to (ndarray or None, Series)
         Per canonical column, the code of each row's value and the distinct
-        parsed values; codes None when the Series holds one value per row.
+        parsed values; codes None when the Series contains one value per row.
     distinct : set of str
         Columns whose parsed values, apart from missing ones, are pairwise
         distinct (see `Parsed.distinct`).
@@ -94,7 +94,7 @@ class ParsedTable:
         return [name for name in self.columns if name not in TEXT_COLUMNS]
 
     def frame(self, rows: np.ndarray | None = None, names=None, *, categories=()) -> pd.DataFrame:
-        """The rows given (all by default) as a DataFrame, with their
+        """Build a DataFrame of the rows given (all by default), with their
         positions in the sheet in ``_pos``.
 
         The text columns named in `categories` come as ``category`` Series
@@ -246,8 +246,8 @@ def parse_sheet(raw: RawSheet, sheet_id: int) -> SheetRows:
         if "id_type" in mapping and "id_number" in mapping:
             # A blank 证件类型 takes the type that the ID's length gives.
             id_codes, _, id_parsed = parsed_cache[(mapping["id_number"], "id_number", "string")]
-            given = _expand(columns["id_type"][1], columns["id_type"][0])
-            columns["id_type"] = (None, given.fillna(_expand(id_parsed.extra["id_type"], id_codes)))
+            written_type = _expand(columns["id_type"][1], columns["id_type"][0])
+            columns["id_type"] = (None, written_type.fillna(_expand(id_parsed.extra["id_type"], id_codes)))
         parsed_tables[table_name] = ParsedTable(n, columns, distinct)
         rejects[table_name] = reject
 

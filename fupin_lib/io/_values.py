@@ -400,11 +400,11 @@ def id_birth_and_sex(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
         text = to_arrow(ids.astype("string"))
         usable = _matches(text, r"^\d{17}[\dX](\d{2}|\d{4})?$")
         if usable.any():
-            kept = text if usable.all() else text.filter(pa.array(usable))
+            usable_ids = text if usable.all() else text.filter(pa.array(usable))
             # The pattern admits ASCII only, so bytes count characters.
-            if (pc.binary_length(kept).to_numpy(zero_copy_only=False) != 18).any():
-                kept = pc.utf8_slice_codeunits(kept, 0, 18)
-            raw = fixed_width_bytes(kept, 18)
+            if (pc.binary_length(usable_ids).to_numpy(zero_copy_only=False) != 18).any():
+                usable_ids = pc.utf8_slice_codeunits(usable_ids, 0, 18)
+            raw = fixed_width_bytes(usable_ids, 18)
 
             def number(first, last):
                 value = np.zeros(len(raw), dtype=np.int32)
