@@ -629,16 +629,22 @@ def _one_county_per_household(sheet: SheetRows, area_ids: np.ndarray, areas: pd.
     """
     moved = np.zeros(len(area_ids), dtype=bool)
     table = sheet.parsed[sheet.tables[0]]
-    if "household_no" not in table or len(areas) < 2:
+    # The usual sheet names one county: nothing to look at row by row.
+    if "household_no" not in table or areas["county_code"].nunique(dropna=False) < 2:
         return area_ids, moved
     county = pd.factorize(areas["county_code"])[0][area_ids]
     household = table.value_codes("household_no")
     known = household >= 0
     if not known.any():
         return area_ids, moved
-    # Households with more than one county among their rows.
-    pairs = np.unique(np.stack([household[known], county[known]], axis=1), axis=0)
-    split = np.unique(pairs[:, 0][np.r_[False, pairs[1:, 0] == pairs[:-1, 0]]])
+    # Households with more than one county among their rows: their smallest
+    # and largest county numbers differ.
+    lowest = np.full(int(household.max()) + 1, np.iinfo(np.int64).max)
+    highest = np.full(len(lowest), np.iinfo(np.int64).min)
+    np.minimum.at(lowest, household[known], county[known])
+    np.maximum.at(highest, household[known], county[known])
+    split = np.flatnonzero(lowest != highest)
+    split = split[highest[split] > np.iinfo(np.int64).min]  # numbers no row carries
     if len(split) == 0:
         return area_ids, moved
     members = sheet.parsed.get("members", table)

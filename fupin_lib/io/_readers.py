@@ -330,7 +330,7 @@ def _csv_line_numbers(data: bytes, first_line: int, n_rows: int, width: int, ski
 
     Notes
     -----
-    When every line below the header holds one row (no empty lines, no line
+    When every line below the header contains one row (no empty lines, no line
     breaks inside quotes, no bad records), the rows are numbered by position.
     Any other file is counted in one pass of the ``csv`` module.
     """

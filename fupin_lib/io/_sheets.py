@@ -55,7 +55,8 @@ class ParsedTable:
     n_rows : int
     columns : dict of str to (ndarray or None, Series)
         Per canonical column, the code of each row's value and the distinct
-        parsed values; codes None when the Series contains one value per row.
+        parsed values. The codes are None when the Series contains one value
+        per row.
     distinct : set of str
         Columns whose parsed values, apart from missing ones, are pairwise
         distinct (see `Parsed.distinct`).
